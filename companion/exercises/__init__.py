@@ -1,0 +1,15 @@
+"""Automatic checkers for the code exercises of the course.
+
+One module per chapter (``ch01`` ... ``ch08``); each exposes ``check_*``
+functions that a reader calls with their own function. A checker runs the
+reader's code on several cases, compares with the reference in
+:mod:`companion.numpy_rnn`, and answers in Chinese with *specific* feedback:
+which shape is wrong, which instance and time step differ and by how much, and
+-- when the answer matches a typical mistake (transposed weights, a missing
+bias, outputs copied past the end of a sequence, an off-by-one final state) --
+the name of that mistake. The machinery is in :mod:`companion.exercises.feedback`.
+"""
+
+from companion.exercises.feedback import CheckResult
+
+__all__ = ["CheckResult"]
