@@ -1,0 +1,1079 @@
+"""Conceptual diagrams of the course, drawn with Matplotlib.
+
+Each public function draws one figure and returns a fresh
+:class:`matplotlib.figure.Figure`. Nothing is registered with ``pyplot`` and no
+``rcParams`` are changed, so calling a function leaves no global state behind;
+what to do with the figure (show it, save it) is the caller's business.
+
+=========================  ==========================================  =======
+function                   what it shows                               chapter
+=========================  ==========================================  =======
+``recurrent_neuron``       one recurrent neuron, folded and unrolled   1
+``recurrent_layer``        a layer of recurrent neurons, unrolled      1
+``memory_cell``            a cell whose output differs from its state  2
+``sequence_types``         the four input/output arrangements          3
+``static_vs_dynamic``      per-step copies versus one cell in a loop   5, 6
+``padding_and_lengths``    ``sequence_length``: padding, final state   7
+``eos_decoding``           decoding until EOS, masking what follows    8
+=========================  ==========================================  =======
+
+Every text inside a figure is math notation or short ASCII English (the book
+assumes no CJK font); captions are written, in Chinese, by the chapters.
+
+All figures share one scale (``_INCH_PER_UNIT`` inches per drawing unit), one
+colour-blind-safe palette (Okabe & Ito) and the private primitives below
+(``_canvas``, ``_box``, ``_circle``, ``_arrow``, ``_text``).
+
+Output is deterministic: the same call with the same arguments renders to the
+same PNG bytes (save with ``metadata={"Software": None}`` to drop the
+Matplotlib version from the file).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import numbers
+from collections.abc import Sequence
+
+import matplotlib.patches as mpatches
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.path import Path
+
+__all__ = [
+    "Diagram",
+    "eos_decoding",
+    "memory_cell",
+    "padding_and_lengths",
+    "recurrent_layer",
+    "recurrent_neuron",
+    "sequence_types",
+    "static_vs_dynamic",
+]
+
+# --------------------------------------------------------------------------
+# Style: one scale, one palette, two font sizes for every figure.
+# --------------------------------------------------------------------------
+
+_INCH_PER_UNIT = 0.55  # drawing units -> inches; every figure uses the same scale
+_FONT = 13  # labels (points)
+_SMALL = 11  # secondary labels, legends
+_LW = 1.6  # line width of boxes and arrows (points)
+
+# Okabe & Ito (2008), a palette distinguishable with every common colour-vision
+# deficiency; light tints of the same hues fill the boxes.
+_BLUE = "#0072B2"
+_ORANGE = "#E69F00"
+_GREEN = "#009E73"
+_VERMILLION = "#D55E00"
+_PURPLE = "#CC79A7"
+_INK = "#222222"
+_GREY = "#9A9A9A"
+_CELL_FACE = "#D4E8F5"  # tint of _BLUE
+_DECODER_FACE = "#F3DCE9"  # tint of _PURPLE
+_PAD_FACE = "#F2F2F2"
+
+_INPUT = _INK  # arrows carrying inputs x
+_STATE = _ORANGE  # arrows carrying the state h (or y(t-1) for a plain neuron)
+_OUTPUT = _GREEN  # arrows carrying outputs y
+_IGNORED = _GREY  # ignored outputs, masked steps, zero inputs
+
+_MATH_FONT = "cm"  # Computer Modern for $...$, like the book's MathJax
+
+Extent = tuple[float, float, float, float]  # (xmin, xmax, ymin, ymax)
+
+
+# --------------------------------------------------------------------------
+# Private drawing primitives shared by every figure.
+# --------------------------------------------------------------------------
+
+
+class Diagram(Figure):
+    """A :class:`~matplotlib.figure.Figure` that shows itself as a PNG in Jupyter.
+
+    A plain ``Figure`` made outside ``pyplot`` only displays as text
+    (``<Figure size ...>``) in a notebook unless ``%matplotlib inline`` is
+    active. This subclass adds ``_repr_png_``, so the last expression of a
+    cell, ``memory_cell()`` say, is shown inline with no magic and no global
+    state. The PNG is cropped to the drawing (``bbox_inches="tight"``), uses
+    ``rcParams["savefig.dpi"]`` and carries no Matplotlib version, so its
+    bytes depend only on the call.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+        return buffer.getvalue()
+
+
+def _canvas(rows: Sequence[Sequence[Extent]], gap: float = 0.6) -> tuple[Diagram, list[Axes]]:
+    """A figure holding one axes per extent, all drawn at ``_INCH_PER_UNIT``.
+
+    ``rows`` lists the panels row by row, each panel given by the data extent
+    it shows. Panels in a row sit side by side, rows stack downwards, ``gap``
+    drawing units apart. Each axes is sized so that one drawing unit is the
+    same length on x and y and in every panel; axes are invisible.
+    """
+    row_widths = [sum(e[1] - e[0] for e in row) + gap * (len(row) - 1) for row in rows]
+    row_heights = [max(e[3] - e[2] for e in row) for row in rows]
+    width = max(row_widths)
+    height = sum(row_heights) + gap * (len(rows) - 1)
+    fig = Diagram(figsize=(width * _INCH_PER_UNIT, height * _INCH_PER_UNIT))
+    axes = []
+    top = height
+    for row, row_width, row_height in zip(rows, row_widths, row_heights, strict=True):
+        left = (width - row_width) / 2
+        for xmin, xmax, ymin, ymax in row:
+            w, h = xmax - xmin, ymax - ymin
+            bottom = top - row_height + (row_height - h) / 2
+            ax = fig.add_axes((left / width, bottom / height, w / width, h / height))
+            ax.set_xlim(xmin, xmax)
+            ax.set_ylim(ymin, ymax)
+            ax.set_aspect("equal")
+            ax.set_axis_off()
+            axes.append(ax)
+            left += w + gap
+        top -= row_height + gap
+    return fig, axes
+
+
+def _text(
+    ax: Axes,
+    xy: tuple[float, float],
+    s: str,
+    *,
+    size: float = _FONT,
+    color: str = _INK,
+    ha: str = "center",
+    va: str = "center",
+    **kwargs,
+):
+    """Place a label; ``$...$`` parts are set in Computer Modern."""
+    return ax.text(
+        xy[0],
+        xy[1],
+        s,
+        fontsize=size,
+        color=color,
+        ha=ha,
+        va=va,
+        math_fontfamily=_MATH_FONT,
+        zorder=kwargs.pop("zorder", 4),
+        **kwargs,
+    )
+
+
+def _box(
+    ax: Axes,
+    xy: tuple[float, float],
+    w: float,
+    h: float,
+    label: str | None = None,
+    *,
+    face: str = _CELL_FACE,
+    edge: str = _BLUE,
+    ls: str = "-",
+    lw: float = _LW,
+    hatch: str | None = None,
+    rounding: float = 0.12,
+    gid: str | None = None,
+    size: float = _FONT,
+    color: str = _INK,
+    family: str | None = None,
+) -> mpatches.FancyBboxPatch:
+    """A rounded box centred on ``xy``, optionally with a centred label."""
+    patch = mpatches.FancyBboxPatch(
+        (xy[0] - w / 2, xy[1] - h / 2),
+        w,
+        h,
+        boxstyle=f"round,pad=0,rounding_size={rounding}",
+        facecolor=face,
+        edgecolor=edge,
+        linestyle=ls,
+        linewidth=lw,
+        hatch=hatch,
+        zorder=2,
+    )
+    if gid is not None:
+        patch.set_gid(gid)
+    ax.add_patch(patch)
+    if label is not None:
+        _text(ax, xy, label, size=size, color=color, family=family)
+    return patch
+
+
+def _circle(
+    ax: Axes,
+    xy: tuple[float, float],
+    r: float,
+    *,
+    face: str = _CELL_FACE,
+    edge: str = _BLUE,
+    lw: float = _LW,
+    gid: str | None = None,
+) -> mpatches.Circle:
+    """A circle (a single neuron) centred on ``xy``."""
+    patch = mpatches.Circle(xy, r, facecolor=face, edgecolor=edge, linewidth=lw, zorder=2)
+    if gid is not None:
+        patch.set_gid(gid)
+    ax.add_patch(patch)
+    return patch
+
+
+def _polyline(points: Sequence[tuple[float, float]], radius: float) -> Path:
+    """A path through ``points`` whose corners are rounded with ``radius``."""
+    verts = [points[0]]
+    codes = [Path.MOVETO]
+    for prev, corner, nxt in zip(points, points[1:], points[2:], strict=False):
+        d_in = math.dist(prev, corner)
+        d_out = math.dist(corner, nxt)
+        r = min(radius, d_in / 2, d_out / 2)
+        a = (
+            corner[0] - r * (corner[0] - prev[0]) / d_in,
+            corner[1] - r * (corner[1] - prev[1]) / d_in,
+        )
+        b = (
+            corner[0] + r * (nxt[0] - corner[0]) / d_out,
+            corner[1] + r * (nxt[1] - corner[1]) / d_out,
+        )
+        verts += [a, corner, b]
+        codes += [Path.LINETO, Path.CURVE3, Path.CURVE3]
+    verts.append(points[-1])
+    codes.append(Path.LINETO)
+    return Path(verts, codes)
+
+
+def _arrow(
+    ax: Axes,
+    points: Sequence[tuple[float, float]],
+    *,
+    color: str = _INPUT,
+    ls: str = "-",
+    lw: float = _LW,
+    radius: float = 0.25,
+    head: bool = True,
+    curve: float | None = None,
+) -> list[mpatches.Patch]:
+    """An arrow along ``points`` (rounded corners), head at the last point.
+
+    The shaft is a plain path so that it may be dashed; the head is drawn
+    separately, always solid. ``curve`` (two points only) bends the shaft
+    into an arc of that relative curvature instead.
+    """
+    if curve is not None:
+        (x0, y0), (x1, y1) = points
+        mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+        ctrl = (mx - curve * (y1 - y0), my + curve * (x1 - x0))
+        path = Path([(x0, y0), ctrl, (x1, y1)], [Path.MOVETO, Path.CURVE3, Path.CURVE3])
+        tail = ctrl
+    else:
+        path = _polyline(points, radius)
+        tail = points[-2]
+    shaft = mpatches.PathPatch(
+        path, fill=False, edgecolor=color, linewidth=lw, linestyle=ls, capstyle="butt", zorder=3
+    )
+    ax.add_patch(shaft)
+    patches: list[mpatches.Patch] = [shaft]
+    if head:
+        end = points[-1]
+        d = math.dist(tail, end)
+        step = 0.01 / d
+        start = (end[0] + (tail[0] - end[0]) * step, end[1] + (tail[1] - end[1]) * step)
+        tip = mpatches.FancyArrowPatch(
+            start,
+            end,
+            arrowstyle="-|>,head_length=0.55,head_width=0.25",
+            mutation_scale=14 * lw / _LW,
+            shrinkA=0,
+            shrinkB=0,
+            color=color,
+            linewidth=lw,
+            zorder=3,
+        )
+        ax.add_patch(tip)
+        patches.append(tip)
+    return patches
+
+
+def _dot(ax: Axes, xy: tuple[float, float], color: str) -> None:
+    """A small junction dot where an arrow branches."""
+    ax.add_patch(mpatches.Circle(xy, 0.06, facecolor=color, edgecolor="none", zorder=3))
+
+
+def _cross(ax: Axes, xy: tuple[float, float], w: float, h: float, color: str = _VERMILLION):
+    """Strike out the box of size ``w`` x ``h`` centred on ``xy``."""
+    x, y = xy
+    for sign in (1, -1):
+        ax.plot(
+            [x - w / 2, x + w / 2],
+            [y - sign * h / 2, y + sign * h / 2],
+            color=color,
+            linewidth=_LW,
+            solid_capstyle="round",
+            zorder=5,
+        )
+
+
+def _bracket(ax: Axes, xa: float, xb: float, y: float, label: str, color: str = _GREY):
+    """A bracket under ``xa..xb`` at height ``y``, opening upwards, labelled below."""
+    ax.plot([xa, xa, xb, xb], [y + 0.15, y, y, y + 0.15], color=color, lw=1.2, zorder=3)
+    _text(ax, ((xa + xb) / 2, y - 0.12), label, size=_SMALL, color=color, va="top")
+
+
+def _title(ax: Axes, s: str) -> None:
+    """A panel title inside the top of the axes (so no layout engine is needed)."""
+    xmin, xmax = ax.get_xlim()
+    _text(ax, ((xmin + xmax) / 2, ax.get_ylim()[1]), s, size=_FONT, va="top", weight="bold")
+
+
+def _step(offset: int) -> str:
+    """``t``, ``t-1``, ``t-2`` ... for a step ``offset`` before the current one."""
+    return "t" if offset == 0 else f"t-{offset}"
+
+
+# --------------------------------------------------------------------------
+# Argument checks.
+# --------------------------------------------------------------------------
+
+
+def _check_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------
+# Chapter 1: the recurrent neuron and the recurrent layer.
+# --------------------------------------------------------------------------
+
+
+def recurrent_neuron(unrolled: bool = True) -> Figure:
+    """One recurrent neuron, folded (left) and unrolled through time (right).
+
+    Used in chapter 1 (循环神经元与循环层). On the left the neuron receives the
+    input vector :math:`\\mathbf{x}_{(t)}` from below and its own previous
+    output through the self-loop; on the right the same neuron is drawn once
+    per time step, :math:`t-3` to :math:`t`: each step takes
+    :math:`\\mathbf{x}_{(t)}` from below, emits the scalar :math:`y_{(t)}`
+    upwards, and passes it on to the next step.
+
+    Parameters
+    ----------
+    unrolled : bool, default True
+        Draw the unrolled version next to the folded neuron. ``False`` draws
+        the folded neuron only.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; each neuron is a circle patch with gid ``"neuron"``
+        (1 folded + 4 unrolled).
+    """
+    r = 0.4
+    spacing = 2.0
+    first = 4.0  # x of the first unrolled neuron
+    n = 4
+    extent = (
+        (-1.0, first + (n - 1) * spacing + 1.65, -2.75, 2.0) if unrolled else (-1.0, 2.1, -2.0, 2.0)
+    )
+    fig, (ax,) = _canvas([[extent]])
+
+    def neuron(x: float, offset: int | None) -> None:
+        sub = "t" if offset is None else _step(offset)
+        _circle(ax, (x, 0), r, gid="neuron")
+        _arrow(ax, [(x, -1.25), (x, -r)], color=_INPUT)
+        _text(ax, (x, -1.55), rf"$\mathbf{{x}}_{{({sub})}}$")
+        _arrow(ax, [(x, r), (x, 1.25)], color=_OUTPUT)
+        _text(ax, (x, 1.55), rf"$y_{{({sub})}}$")
+
+    # Folded: the output bends back into the neuron's right side.
+    neuron(0.0, None)
+    _dot(ax, (0, 0.85), _OUTPUT)
+    _arrow(ax, [(0, 0.85), (0.95, 0.85), (0.95, 0), (r, 0)], color=_STATE)
+
+    if unrolled:
+        _text(ax, (2.55, 0), "$=$", size=26)
+        xs = [first + k * spacing for k in range(n)]
+        # y(t-4) arriving from before the drawing, y(t) leaving it: dashed.
+        _arrow(ax, [(xs[0] - 1.0, 0), (xs[0] - r, 0)], color=_STATE, ls="--")
+        for k, x in enumerate(xs):
+            neuron(x, n - 1 - k)
+            _dot(ax, (x, 0.85), _OUTPUT)
+            nxt = x + spacing
+            last = k == n - 1
+            _arrow(
+                ax,
+                [
+                    (x, 0.85),
+                    (x + 0.95, 0.85),
+                    (x + 0.95, 0),
+                    (nxt - r if not last else x + 1.45, 0),
+                ],
+                color=_STATE,
+                ls="--" if last else "-",
+            )
+        # Time axis under the inputs.
+        _arrow(ax, [(xs[0] - 0.8, -2.25), (xs[-1] + 1.1, -2.25)], color=_GREY, lw=1.2)
+        _text(ax, (xs[-1] + 1.1, -2.55), "time", size=_SMALL, color=_GREY, ha="right", va="top")
+    return fig
+
+
+def recurrent_layer(n_steps: int = 3) -> Figure:
+    """A layer of recurrent neurons, folded (left) and unrolled (right).
+
+    Used in chapter 1 (循环神经元与循环层). The layer is a box of neurons (the
+    vector :math:`\\mathbf{y}_{(t)}` it outputs). Inputs
+    :math:`\\mathbf{x}_{(t)}` enter through the weights
+    :math:`\\mathbf{W}_x`, the previous outputs through
+    :math:`\\mathbf{W}_y`, the same two matrices at every step.
+
+    Parameters
+    ----------
+    n_steps : int, default 3
+        Number of unrolled time steps (``t-n_steps+1`` to ``t``), at least 1.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; each layer is a box patch with gid ``"layer"``
+        (``1 + n_steps`` of them).
+
+    Raises
+    ------
+    ValueError
+        If ``n_steps`` is not an integer >= 1.
+    """
+    n_steps = _check_int("n_steps", n_steps, 1)
+    w, h = 2.2, 0.8
+    n_units = 5
+    spacing = 3.3
+    first = 4.8
+    xs = [first + k * spacing for k in range(n_steps)]
+    extent = (-1.4, xs[-1] + 2.2, -2.1, 2.1)
+    fig, (ax,) = _canvas([[extent]])
+
+    def layer(x: float, offset: int | None) -> None:
+        sub = "t" if offset is None else _step(offset)
+        _box(ax, (x, 0), w, h, gid="layer")
+        for j in range(n_units):
+            _circle(ax, (x + (j - (n_units - 1) / 2) * 0.4, 0), 0.14, face="white", lw=1.2)
+        _arrow(ax, [(x, -1.45), (x, -h / 2)], color=_INPUT)
+        _text(ax, (x, -1.75), rf"$\mathbf{{x}}_{{({sub})}}$")
+        _text(ax, (x + 0.12, -0.95), r"$\mathbf{W}_x$", size=_SMALL, ha="left")
+        _arrow(ax, [(x, h / 2), (x, 1.45)], color=_OUTPUT)
+        _text(ax, (x, 1.75), rf"$\mathbf{{y}}_{{({sub})}}$")
+        _dot(ax, (x, 0.95), _OUTPUT)
+
+    layer(0.0, None)
+    _arrow(ax, [(0, 0.95), (1.55, 0.95), (1.55, 0), (w / 2, 0)], color=_STATE)
+    _text(ax, (1.68, 0.45), r"$\mathbf{W}_y$", size=_SMALL, ha="left")
+
+    _text(ax, (2.65, 0), "$=$", size=26)
+    _arrow(ax, [(xs[0] - w / 2 - 0.55, 0), (xs[0] - w / 2, 0)], color=_STATE, ls="--")
+    for k, x in enumerate(xs):
+        layer(x, n_steps - 1 - k)
+        turn = x + w / 2 + 0.4
+        if k < n_steps - 1:
+            _arrow(ax, [(x, 0.95), (turn, 0.95), (turn, 0), (x + spacing - w / 2, 0)], color=_STATE)
+            _text(ax, (turn + 0.1, 0.45), r"$\mathbf{W}_y$", size=_SMALL, ha="left")
+        else:
+            _arrow(
+                ax,
+                [(x, 0.95), (turn, 0.95), (turn, 0), (turn + 0.45, 0)],
+                color=_STATE,
+                ls="--",
+            )
+    return fig
+
+
+# --------------------------------------------------------------------------
+# Chapter 2: memory cells.
+# --------------------------------------------------------------------------
+
+
+def memory_cell() -> Figure:
+    """A memory cell whose output differs from its state, folded and unrolled.
+
+    Used in chapter 2 (记忆单元). The cell computes its new state
+    :math:`\\mathbf{h}_{(t)} = f(\\mathbf{h}_{(t-1)}, \\mathbf{x}_{(t)})` and,
+    separately, an output :math:`\\mathbf{y}_{(t)}`. The state (orange)
+    travels sideways to the next step; the output (green) leaves upwards.
+    The right half unrolls the cell over the three steps ``t-2``, ``t-1``,
+    ``t``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; each cell is a box patch with gid ``"cell"`` (1 + 3).
+    """
+    w, h = 1.2, 0.8
+    spacing = 2.8
+    first = 4.6
+    n = 3
+    xs = [first + k * spacing for k in range(n)]
+    extent = (-1.2, xs[-1] + 2.0, -2.0, 2.7)
+    fig, (ax,) = _canvas([[extent]])
+    _text(
+        ax,
+        ((extent[0] + extent[1]) / 2, 2.45),
+        r"$\mathbf{h}_{(t)} = f(\mathbf{h}_{(t-1)},\ \mathbf{x}_{(t)})$"
+        r"$\qquad \mathbf{y}_{(t)} = g(\mathbf{h}_{(t-1)},\ \mathbf{x}_{(t)})$",
+    )
+
+    def cell(x: float, offset: int | None) -> None:
+        sub = "t" if offset is None else _step(offset)
+        _box(ax, (x, 0), w, h, "cell", gid="cell", size=_SMALL)
+        _arrow(ax, [(x, -1.35), (x, -h / 2)], color=_INPUT)
+        _text(ax, (x, -1.65), rf"$\mathbf{{x}}_{{({sub})}}$")
+        _arrow(ax, [(x, h / 2), (x, 1.35)], color=_OUTPUT)
+        _text(ax, (x, 1.65), rf"$\mathbf{{y}}_{{({sub})}}$")
+
+    # Folded: the state leaves on the right and comes straight back.
+    cell(0.0, None)
+    _arrow(
+        ax,
+        [(w / 2, 0.2), (w / 2 + 0.75, 0.2), (w / 2 + 0.75, -0.2), (w / 2, -0.2)],
+        color=_STATE,
+        radius=0.2,
+    )
+    _text(ax, (w / 2 + 0.9, 0), r"$\mathbf{h}$", ha="left")
+
+    _text(ax, (2.6, 0), "$=$", size=26)
+    gap_labels = [rf"$\mathbf{{h}}_{{({_step(n - k)})}}$" for k in range(n + 1)]
+    _arrow(ax, [(xs[0] - w / 2 - 1.0, 0), (xs[0] - w / 2, 0)], color=_STATE, ls="--")
+    _text(ax, (xs[0] - w / 2 - 0.5, 0.12), gap_labels[0], size=_SMALL, va="bottom")
+    for k, x in enumerate(xs):
+        cell(x, n - 1 - k)
+        last = k == n - 1
+        end = x + spacing - w / 2 if not last else x + w / 2 + 1.0
+        _arrow(ax, [(x + w / 2, 0), (end, 0)], color=_STATE, ls="--" if last else "-")
+        _text(ax, ((x + w / 2 + end) / 2, 0.12), gap_labels[k + 1], size=_SMALL, va="bottom")
+    return fig
+
+
+# --------------------------------------------------------------------------
+# Chapter 3: input and output sequences.
+# --------------------------------------------------------------------------
+
+
+def _unrolled_row(
+    ax: Axes,
+    x0: float,
+    n: int,
+    *,
+    spacing: float,
+    inputs: Sequence[tuple[str, bool] | None],
+    outputs: Sequence[tuple[str, bool] | None],
+    face: str = _CELL_FACE,
+    edge: str = _BLUE,
+    label: str | None = None,
+    w: float = 0.7,
+    h: float = 0.6,
+) -> list[float]:
+    """``n`` cells in a row, chained by state arrows, with inputs and outputs.
+
+    ``inputs[k]``/``outputs[k]`` is ``(label, used)`` or ``None`` (nothing
+    drawn); unused ones are grey and dashed. Returns the cells' x positions.
+    """
+    xs = [x0 + k * spacing for k in range(n)]
+    for k, x in enumerate(xs):
+        _box(ax, (x, 0), w, h, label, face=face, edge=edge, gid="cell", size=_SMALL)
+        if k < n - 1:
+            _arrow(ax, [(x + w / 2, 0), (x + spacing - w / 2, 0)], color=_STATE)
+        for item, sign, colour in ((inputs[k], -1, _INPUT), (outputs[k], 1, _OUTPUT)):
+            if item is None:
+                continue
+            text, used = item
+            near, far = sign * h / 2, sign * 1.0
+            pts = [(x, far), (x, near)] if sign < 0 else [(x, near), (x, far)]
+            _arrow(ax, pts, color=colour if used else _IGNORED, ls="-" if used else "--")
+            _text(ax, (x, sign * 1.3), text, size=_FONT, color=_INK if used else _IGNORED)
+    return xs
+
+
+def sequence_types() -> Figure:
+    """The four arrangements of input and output sequences.
+
+    Used in chapter 3 (输入与输出序列). Four panels, each an RNN unrolled
+    through time with inputs below and outputs above; grey dashed arrows are
+    outputs that are computed but ignored (or, for vector-to-seq, zero inputs):
+
+    * ``seq-to-seq``: an output at every step;
+    * ``seq-to-vector``: only the last output is kept;
+    * ``vector-to-seq``: one input at the first step, zeros after it;
+    * ``encoder-decoder``: a seq-to-vector encoder (blue) whose final state
+      starts a vector-to-seq decoder (pink) of a different length.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Four axes; every cell is a box patch with gid ``"cell"`` (17 of them).
+    """
+    n = 4
+    spacing = 1.3
+    extent = (-0.8, 6.0, -2.15, 2.3)
+    fig, axes = _canvas([[extent, extent], [extent, extent]], gap=0.5)
+    centre = (extent[0] + extent[1]) / 2
+    x0 = centre - (n - 1) * spacing / 2
+
+    def xs_(prefix: str, k: int) -> str:
+        return rf"$\mathbf{{{prefix}}}_{{({k})}}$"
+
+    ax = axes[0]
+    _title(ax, "seq-to-seq")
+    _unrolled_row(
+        ax,
+        x0,
+        n,
+        spacing=spacing,
+        inputs=[(xs_("x", k), True) for k in range(n)],
+        outputs=[(xs_("y", k), True) for k in range(n)],
+    )
+
+    ax = axes[1]
+    _title(ax, "seq-to-vector")
+    _unrolled_row(
+        ax,
+        x0,
+        n,
+        spacing=spacing,
+        inputs=[(xs_("x", k), True) for k in range(n)],
+        outputs=[(xs_("y", k), k == n - 1) for k in range(n)],
+    )
+
+    ax = axes[2]
+    _title(ax, "vector-to-seq")
+    _unrolled_row(
+        ax,
+        x0,
+        n,
+        spacing=spacing,
+        inputs=[(xs_("x", 0), True)] + [(r"$\mathbf{0}$", False)] * (n - 1),
+        outputs=[(xs_("y", k), True) for k in range(n)],
+    )
+
+    ax = axes[3]
+    _title(ax, "encoder-decoder")
+    n_enc, n_dec = 3, 2
+    x0 = centre - (n_enc + n_dec - 1) * spacing / 2
+    enc = _unrolled_row(
+        ax,
+        x0,
+        n_enc,
+        spacing=spacing,
+        inputs=[(xs_("x", k), True) for k in range(n_enc)],
+        outputs=[(xs_("y", k), False) for k in range(n_enc)],
+    )
+    dec = _unrolled_row(
+        ax,
+        x0 + n_enc * spacing,
+        n_dec,
+        spacing=spacing,
+        inputs=[None] * n_dec,
+        outputs=[(rf"$\hat{{\mathbf{{y}}}}_{{({k})}}$", True) for k in range(n_dec)],
+        face=_DECODER_FACE,
+        edge=_PURPLE,
+    )
+    # The encoder's final state is the vector handed to the decoder.
+    _arrow(ax, [(enc[-1] + 0.35, 0), (dec[0] - 0.35, 0)], color=_STATE, lw=2.6)
+    for xs, name, colour in ((enc, "encoder", _BLUE), (dec, "decoder", _PURPLE)):
+        _bracket(ax, xs[0] - 0.4, xs[-1] + 0.4, -1.65, name, colour)
+    return fig
+
+
+# --------------------------------------------------------------------------
+# Chapters 5-6: static and dynamic unrolling.
+# --------------------------------------------------------------------------
+
+
+def static_vs_dynamic(n_steps: int = 4) -> Figure:
+    """Static unrolling (left) against dynamic unrolling (right).
+
+    Used in chapters 5 (静态展开) and 6 (动态展开). Left: ``static_rnn`` builds
+    one graph node per step, ``n_steps`` copies of the cell that all use the
+    same :math:`\\mathbf{W}_x, \\mathbf{W}_y, \\mathbf{b}`; inputs and outputs
+    are Python lists of per-step arrays. Right: ``dynamic_rnn`` runs one cell
+    inside a loop over ``t``, slicing one ``[batch, n_steps, n_inputs]``
+    tensor and filling one ``[batch, n_steps, n_neurons]`` tensor.
+
+    Parameters
+    ----------
+    n_steps : int, default 4
+        Number of copies drawn in the static half, at least 1.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes (static, dynamic); every cell is a box patch with gid
+        ``"cell"`` (``n_steps`` + 1 of them).
+
+    Raises
+    ------
+    ValueError
+        If ``n_steps`` is not an integer >= 1.
+    """
+    n_steps = _check_int("n_steps", n_steps, 1)
+    w, h = 1.0, 0.7
+    spacing = 1.6
+    left = (-0.9, (n_steps - 1) * spacing + 0.9, -2.8, 2.5)
+    left = (min(left[0], -2.0), max(left[1], 2.0), left[2], left[3])
+    right = (-2.5, 3.0, -2.8, 2.5)
+    fig, (ax_s, ax_d) = _canvas([[left, right]], gap=0.8)
+
+    # Static: one copy of the cell per step.
+    _title(ax_s, "static unrolling")
+    xs = [k * spacing for k in range(n_steps)]
+    if n_steps == 1:
+        xs = [0.0]
+    for k, x in enumerate(xs):
+        _box(ax_s, (x, 0), w, h, "cell", gid="cell", size=_SMALL)
+        _arrow(ax_s, [(x, -1.2), (x, -h / 2)], color=_INPUT)
+        _text(ax_s, (x, -1.5), rf"$\mathbf{{X}}_{{({k})}}$")
+        _arrow(ax_s, [(x, h / 2), (x, 1.2)], color=_OUTPUT)
+        _text(ax_s, (x, 1.5), rf"$\mathbf{{Y}}_{{({k})}}$")
+        if k < n_steps - 1:
+            _arrow(ax_s, [(x + w / 2, 0), (x + spacing - w / 2, 0)], color=_STATE)
+    # A bracket under the copies: they share one set of weights.
+    copies = "1 node" if n_steps == 1 else f"{n_steps} nodes"
+    _bracket(
+        ax_s,
+        xs[0] - w / 2,
+        xs[-1] + w / 2,
+        -1.95,
+        copies + r", one $\mathbf{W}_x,\, \mathbf{W}_y,\, \mathbf{b}$",
+        _INK,
+    )
+
+    # Dynamic: one cell in a loop, between two whole tensors.
+    _title(ax_d, "dynamic unrolling")
+    cx = 1.1  # the cell's x; the loop's header sits on its left
+    ax_d.add_patch(
+        mpatches.FancyBboxPatch(
+            (-2.3, -0.85),
+            5.1,
+            1.5,
+            boxstyle="round,pad=0,rounding_size=0.2",
+            facecolor="none",
+            edgecolor=_GREY,
+            linestyle="--",
+            linewidth=1.2,
+            zorder=1,
+        )
+    )
+    _text(
+        ax_d,
+        (-2.15, -0.1),
+        "for t in\nrange(n_steps):",
+        size=_SMALL - 1,
+        color=_GREY,
+        family="monospace",
+        ha="left",
+        linespacing=1.3,
+    )
+    _box(ax_d, (cx, -0.1), w, h, "cell", gid="cell", size=_SMALL)
+    _arrow(
+        ax_d,
+        [(cx + w / 2, 0.1), (cx + w / 2 + 0.6, 0.1), (cx + w / 2 + 0.6, -0.3), (cx + w / 2, -0.3)],
+        color=_STATE,
+        radius=0.2,
+    )
+    _text(ax_d, (cx + w / 2 + 0.72, -0.1), r"$\mathbf{h}$", ha="left")
+    for y, text in (
+        (-2.2, "X: [batch, n_steps, n_inputs]"),
+        (1.7, "outputs: [batch, n_steps, n_neurons]"),
+    ):
+        _box(
+            ax_d,
+            (0.25, y),
+            5.1,
+            0.5,
+            text,
+            face="white",
+            edge=_INK,
+            lw=1.2,
+            size=_SMALL - 2,
+            family="monospace",
+            rounding=0.08,
+        )
+    _arrow(ax_d, [(cx, -1.95), (cx, -0.1 - h / 2)], color=_INPUT)
+    _text(ax_d, (cx + 0.1, -1.45), "X[:, t]", size=_SMALL - 2, family="monospace", ha="left")
+    _arrow(ax_d, [(cx, -0.1 + h / 2), (cx, 1.45)], color=_OUTPUT)
+    _text(ax_d, (cx + 0.1, 1.05), "outputs[:, t]", size=_SMALL - 2, family="monospace", ha="left")
+    return fig
+
+
+# --------------------------------------------------------------------------
+# Chapter 7: variable-length input sequences.
+# --------------------------------------------------------------------------
+
+
+def padding_and_lengths(lengths: Sequence[int] = (2, 1, 2, 2), n_steps: int | None = 2) -> Figure:
+    """A padded mini-batch and what ``sequence_length`` does with it.
+
+    Used in chapter 7 (变长输入序列). One row per instance, one column per
+    time step. Valid steps (``t < lengths[i]``) are filled and carry an output
+    :math:`\\mathbf{y}_{(t)}`; padded steps are hatched and their output is
+    exactly :math:`\\mathbf{0}`. The last valid step of each row is outlined
+    in vermillion, and the column on the right gives the final state, the
+    state after that step (or the initial state when the length is 0).
+
+    Parameters
+    ----------
+    lengths : sequence of int, default (2, 1, 2, 2)
+        The length of each instance (the source chapter's example), each
+        between 0 and ``n_steps``.
+    n_steps : int or None, default 2
+        Number of time steps (columns), at least 1; ``None`` means
+        ``max(lengths)`` (or 1 if every length is 0).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; the grid's boxes have gid ``"cell"``
+        (``len(lengths) * n_steps``), the final-state boxes gid ``"state"``.
+
+    Raises
+    ------
+    ValueError
+        If ``lengths`` is empty, holds a non-integer, a negative length or a
+        length greater than ``n_steps``, or if ``n_steps`` < 1.
+    """
+    if isinstance(lengths, str | bytes) or not isinstance(lengths, Sequence | tuple):
+        try:
+            lengths = list(lengths)  # e.g. a NumPy array
+        except TypeError:
+            raise ValueError(
+                f"lengths must be a sequence of integers, got {type(lengths).__name__}"
+            ) from None
+    lengths = list(lengths)
+    if not lengths:
+        raise ValueError("lengths must hold at least one length, got an empty sequence")
+    for i, value in enumerate(lengths):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ValueError(f"lengths[{i}] must be an integer, got {value!r}")
+        if value < 0:
+            raise ValueError(f"lengths[{i}] must be >= 0, got {value}")
+    lengths = [int(v) for v in lengths]
+    if n_steps is None:
+        n_steps = max(max(lengths), 1)
+    n_steps = _check_int("n_steps", n_steps, 1)
+    for i, value in enumerate(lengths):
+        if value > n_steps:
+            raise ValueError(f"lengths[{i}] = {value} exceeds n_steps = {n_steps}")
+
+    n_rows = len(lengths)
+    cw, ch = 1.3, 0.75  # cell size
+    dx, dy = 1.45, 0.95  # pitch
+    state_x = (n_steps - 1) * dx + cw / 2 + 1.45
+    top = 1.0
+    bottom = -(n_rows - 1) * dy - 2.35
+    extent = (-3.5, state_x + 0.9, bottom, top)
+    fig, (ax,) = _canvas([[extent]])
+
+    for t in range(n_steps):
+        _text(ax, (t * dx, 0.72), f"$t={t}$", size=_SMALL)
+    _text(ax, (-2.6, 0.72), "instance", size=_SMALL, color=_GREY)
+    _text(ax, (-1.15, 0.72), "length", size=_SMALL, color=_GREY)
+    _text(ax, (state_x, 0.72), "final state", size=_SMALL)
+    for i, length in enumerate(lengths):
+        y = -i * dy
+        _text(ax, (-2.6, y), f"{i}", size=_FONT)
+        _text(ax, (-1.15, y), f"{length}", size=_FONT)
+        for t in range(n_steps):
+            if t < length:
+                last = t == length - 1
+                _box(
+                    ax,
+                    (t * dx, y),
+                    cw,
+                    ch,
+                    rf"$\mathbf{{y}}_{{({t})}}$",
+                    edge=_VERMILLION if last else _BLUE,
+                    lw=2.8 if last else _LW,
+                    rounding=0.08,
+                    gid="cell",
+                )
+            else:
+                _box(
+                    ax,
+                    (t * dx, y),
+                    cw,
+                    ch,
+                    r"$\mathbf{0}$",
+                    face=_PAD_FACE,
+                    edge=_GREY,
+                    hatch="///",
+                    rounding=0.08,
+                    gid="cell",
+                    color=_INK,
+                )
+        state = rf"$\mathbf{{h}}_{{({length - 1})}}$" if length else r"$\mathbf{h}_{\mathrm{init}}$"
+        _box(
+            ax,
+            (state_x, y),
+            1.1,
+            ch,
+            state,
+            face="white",
+            edge=_VERMILLION,
+            lw=2.8,
+            rounding=0.08,
+            gid="state",
+        )
+
+    # Legend, drawn with the same primitives so it stays inside the drawing.
+    ly = -(n_rows - 1) * dy - 1.05
+    entries = [
+        (dict(face=_CELL_FACE, edge=_BLUE), "valid step"),
+        (dict(face=_PAD_FACE, edge=_GREY, hatch="///"), r"padding: output $\mathbf{0}$"),
+        (dict(face=_CELL_FACE, edge=_VERMILLION, lw=2.8), "last valid step, and the final state"),
+    ]
+    x = -3.35
+    for k, (style, label) in enumerate(entries):
+        yy = ly - 0.45 * k
+        _box(ax, (x + 0.25, yy), 0.5, 0.3, rounding=0.05, **style)
+        _text(ax, (x + 0.65, yy), label, size=_SMALL, ha="left")
+    return fig
+
+
+# --------------------------------------------------------------------------
+# Chapter 8: variable-length output sequences.
+# --------------------------------------------------------------------------
+
+
+def eos_decoding(
+    tokens: Sequence[str] = ("the", "cat", "sat", "<eos>", "sat", "the"),
+    eos: str = "<eos>",
+    start: str = "<go>",
+) -> Figure:
+    """A decoder that emits one token per step until the end-of-sequence token.
+
+    Used in chapter 8 (变长输出序列). Each step feeds the previous token (the
+    ``start`` token at step 0) into the cell and emits the next one. Steps
+    after the first ``eos`` are still computed by a batched decoder but mean
+    nothing: they are greyed and their tokens struck out, and the mask row on
+    top (1 up to and including EOS, 0 after) is what multiplies the loss.
+
+    Parameters
+    ----------
+    tokens : sequence of str, default ("the", "cat", "sat", "<eos>", "sat", "the")
+        The tokens the decoder emits, one per step; ASCII only (the figures
+        assume no CJK font).
+    eos : str, default "<eos>"
+        The end-of-sequence token. If it does not occur, nothing is masked.
+    start : str, default "<go>"
+        The token fed to the first step.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; every decoder step is a box patch with gid ``"cell"``
+        (``len(tokens)`` of them), every emitted token one with gid ``"token"``.
+
+    Raises
+    ------
+    ValueError
+        If ``tokens`` is empty or holds something other than a non-empty
+        ASCII string, or if ``eos``/``start`` is not one.
+    """
+    if isinstance(tokens, str) or not isinstance(tokens, Sequence):
+        raise ValueError(f"tokens must be a sequence of strings, got {type(tokens).__name__}")
+    tokens = list(tokens)
+    if not tokens:
+        raise ValueError("tokens must hold at least one token, got an empty sequence")
+    for name, value in [(f"tokens[{i}]", t) for i, t in enumerate(tokens)] + [
+        ("eos", eos),
+        ("start", start),
+    ]:
+        if not isinstance(value, str) or not value or not value.isascii():
+            raise ValueError(
+                f"{name} must be a non-empty ASCII string (figures use no CJK font), got {value!r}"
+            )
+    n = len(tokens)
+    end = tokens.index(eos) if eos in tokens else n - 1
+    inputs = [start] + tokens[:-1]
+
+    def plain(s: str) -> str:  # keep "$" from switching to math mode
+        return s.replace("$", r"\$")
+
+    w, h = 0.9, 0.6
+    tw = max(1.15, 0.16 * max(len(s) for s in tokens + inputs) + 0.35)  # token box width
+    spacing = max(1.75, tw + 0.5)
+    extent = (-1.9, (n - 1) * spacing + tw / 2 + 0.3, -2.0, 2.75)
+    fig, (ax,) = _canvas([[extent]])
+    _text(ax, (-1.8, 2.35), "mask", size=_SMALL, color=_GREY, ha="left")
+    _text(ax, (-1.8, 1.3), "output", size=_SMALL, color=_GREY, ha="left")
+    _text(ax, (-1.8, -1.35), "input", size=_SMALL, color=_GREY, ha="left")
+    for k in range(n):
+        x = k * spacing
+        live = k <= end
+        ink = _INK if live else _IGNORED
+        ls = "-" if live else "--"
+        _box(
+            ax,
+            (x, 0),
+            w,
+            h,
+            face=_DECODER_FACE if live else "white",
+            edge=_PURPLE if live else _IGNORED,
+            ls=ls,
+            gid="cell",
+        )
+        if k < n - 1:
+            _arrow(
+                ax,
+                [(x + w / 2, 0), (x + spacing - w / 2, 0)],
+                color=_STATE if k < end else _IGNORED,
+                ls="-" if k < end else "--",
+            )
+        # input below, output token above
+        _arrow(ax, [(x, -1.1), (x, -h / 2)], color=_INPUT if live else _IGNORED, ls=ls)
+        _box(
+            ax,
+            (x, -1.35),
+            tw,
+            0.5,
+            plain(inputs[k]),
+            face="white",
+            edge=ink,
+            ls=ls,
+            lw=1.0,
+            size=_SMALL,
+            color=ink,
+            family="monospace",
+            rounding=0.08,
+        )
+        _arrow(ax, [(x, h / 2), (x, 1.05)], color=_OUTPUT if live else _IGNORED, ls=ls)
+        is_eos = tokens[k] == eos and k == end
+        _box(
+            ax,
+            (x, 1.3),
+            tw,
+            0.5,
+            plain(tokens[k]),
+            face="white",
+            edge=_VERMILLION if is_eos else ink,
+            lw=2.2 if is_eos else 1.0,
+            ls=ls,
+            size=_SMALL,
+            color=ink,
+            family="monospace",
+            rounding=0.08,
+            gid="token",
+        )
+        if not live:
+            _cross(ax, (x, 1.3), tw, 0.5)
+        _text(ax, (x, 2.35), "1" if live else "0", size=_FONT, color=_INK if live else _VERMILLION)
+        # the emitted token is the next step's input
+        if k < n - 1:
+            _arrow(
+                ax,
+                [(x + tw / 2 + 0.05, 1.15), (x + spacing - tw / 2 - 0.05, -1.2)],
+                color=_GREY,
+                ls=":",
+                lw=1.1,
+            )
+    return fig
