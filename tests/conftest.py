@@ -1,0 +1,26 @@
+"""Fixtures shared by the ``companion`` tests.
+
+Hypothesis profiles (choose with ``HYPOTHESIS_PROFILE``):
+
+* ``ci`` (default) -- few, derandomized examples so ``make test`` is fast and
+  reproducible on a 2-core machine;
+* ``dev`` -- many random examples, for hunting bugs locally.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import settings
+from strategies import Backend
+
+settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True, print_blob=True)
+settings.register_profile("dev", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(params=["numpy", "torch"])
+def backend(request) -> Backend:
+    """Each test using it runs once per backend."""
+    return Backend(request.param)
