@@ -131,9 +131,31 @@ def normalize(nb: Any, missing_ids: Sequence[int] = ()) -> Any:
             if not jupyter:
                 del cmeta["jupyter"]
         if cell.cell_type == "code":
-            for output in cell.get("outputs", []):
+            cell["outputs"] = _merge_streams(cell.get("outputs", []))
+            for output in cell["outputs"]:
                 output.pop("transient", None)
     return nb
+
+
+def _merge_streams(outputs: list[Any]) -> list[Any]:
+    """Join consecutive stream outputs of the same name (stdout/stderr).
+
+    How the kernel chops one print's text into messages depends on timing (a busy
+    machine flushes mid-cell), so the pieces are merged to keep files stable.
+    """
+    merged: list[Any] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and output.get("output_type") == "stream"
+            and previous.get("output_type") == "stream"
+            and output.get("name") == previous.get("name")
+        ):
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    return merged
 
 
 def serialize(nb: Any) -> str:
