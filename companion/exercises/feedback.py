@@ -154,11 +154,18 @@ def run_checks(
     cases = list(cases)
     for number, case in enumerate(cases, start=1):
         want = _outputs(reference(**case))
+        # The reader's function gets copies: editing its arguments in place must not
+        # spoil the reference or later cases.
+        copies = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in case.items()}
         try:
-            got = _outputs(candidate(**case))
+            got = _outputs(candidate(**copies))
         except Exception as exc:  # the reader's code: report, never crash the notebook
             last = traceback.format_exception_only(type(exc), exc)[-1].strip()
             return CheckResult(title, False, [f"第 {number} 个测试用例运行出错：{last}"])
+        if any(value is None for value in got):
+            return CheckResult(
+                title, False, [f"第 {number} 个测试用例：函数返回了 None——是不是忘了写 return？"]
+            )
         if len(got) != len(want):
             return CheckResult(
                 title,

@@ -1,0 +1,125 @@
+"""The checkers of chapter 1: the right answer passes, each typical mistake is named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from companion.exercises import CheckResult, ch01
+
+
+def rnn_step(Wx, Wy, b, x, h):
+    return np.tanh(x @ Wx + h @ Wy + b)
+
+
+def stack_weights(Wx, Wy):
+    return np.vstack([Wx, Wy])
+
+
+def stacked_step(W, b, x, h):
+    return np.tanh(np.concatenate([x, h], axis=1) @ W + b)
+
+
+CHECKERS = [
+    (ch01.check_rnn_step, rnn_step, ch01._STEP_MISTAKES),
+    (ch01.check_stack_weights, stack_weights, ch01._STACK_MISTAKES),
+    (ch01.check_stacked_step, stacked_step, ch01._STACKED_STEP_MISTAKES),
+]
+IDS = ["rnn_step", "stack_weights", "stacked_step"]
+
+
+@pytest.mark.parametrize(("check", "solution", "mistakes"), CHECKERS, ids=IDS)
+def test_reference_solution_passes(check, solution, mistakes):
+    result = check(solution)
+    assert isinstance(result, CheckResult)
+    assert result.passed and bool(result)
+    assert str(result).startswith("✔ 通过")
+
+
+@pytest.mark.parametrize(
+    ("check", "mistake"),
+    [(check, m) for check, _, mistakes in CHECKERS for m in mistakes],
+    ids=[f"{i}-{m.name}" for i, (_, _, ms) in zip(IDS, CHECKERS, strict=True) for m in ms],
+)
+def test_each_typical_mistake_gets_its_own_message(check, mistake):
+    result = check(mistake.compute)
+    assert not result.passed
+    assert str(result).startswith("✘ 未通过")
+    assert len(result.messages) == 1
+    assert f"：{mistake.name}。{mistake.hint}" in result.messages[0]
+
+
+@pytest.mark.parametrize(("check", "solution", "mistakes"), CHECKERS, ids=IDS)
+def test_mistake_names_are_distinct(check, solution, mistakes):
+    assert len({m.name for m in mistakes}) == len(mistakes)
+
+
+def test_rnn_step_transposed_weights_named_even_though_non_square_cases_would_crash():
+    result = ch01.check_rnn_step(lambda Wx, Wy, b, x, h: np.tanh(x @ Wx.T + h @ Wy.T + b))
+    assert "第 1 个测试用例：权重矩阵被转置了" in result.messages[0]
+
+
+def test_crashing_function_gets_a_clear_message():
+    def broken(Wx, Wy, b, x, h):
+        return np.tanh(x @ h + b)  # [batch, n_inputs] @ [batch, n_neurons]: shapes do not fit
+
+    def raises(Wx, Wy, b, x, h):
+        raise RuntimeError("boom")
+
+    result = ch01.check_rnn_step(raises)
+    assert not result.passed
+    assert result.messages == ["第 1 个测试用例运行出错：RuntimeError: boom"]
+    result = ch01.check_rnn_step(broken)
+    assert not result.passed
+    assert "运行出错" in result.messages[0] and "ValueError" in result.messages[0]
+
+
+def test_forgotten_return_is_named():
+    result = ch01.check_rnn_step(lambda Wx, Wy, b, x, h: None)
+    assert not result.passed
+    assert "忘了写 return" in result.messages[0]
+
+
+def test_not_a_function():
+    result = ch01.check_stack_weights(np.zeros((3, 3)))
+    assert not result.passed
+    assert "请传入一个函数" in result.messages[0]
+
+
+def test_wrong_numbers_are_located():
+    result = ch01.check_rnn_step(lambda Wx, Wy, b, x, h: rnn_step(Wx, Wy, b, x, h) + 1e-3)
+    message = result.messages[0]
+    assert "h_t 的数值不对" in message and "实例 = " in message and "神经元 = " in message
+
+
+def test_wrong_shape_is_reported():
+    result = ch01.check_stack_weights(lambda Wx, Wy: np.zeros((2, 2)))
+    assert "W 的形状应为 [8, 4]，得到的是 [2, 2]" in result.messages[0]
+
+
+def test_in_place_updates_do_not_spoil_the_cases():
+    def in_place(Wx, Wy, b, x, h):
+        h[...] = np.tanh(x @ Wx + h @ Wy + b)
+        return h
+
+    assert ch01.check_rnn_step(in_place).passed
+    assert ch01.check_rnn_step(rnn_step).passed
+
+
+def test_torch_answers_are_accepted():
+    def torch_step(Wx, Wy, b, x, h):
+        t = torch.as_tensor
+        return torch.tanh(t(x) @ t(Wx) + t(h) @ t(Wy) + t(b))
+
+    assert ch01.check_rnn_step(torch_step).passed
+
+
+def test_cases_are_reproducible_and_unsaturated():
+    first, second = ch01._step_cases(), ch01._step_cases()
+    for a, b in zip(first, second, strict=True):
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])
+    for case in first:
+        out = rnn_step(**case)
+        assert np.abs(out).max() < 0.999  # tanh is not saturated: "forgot tanh" differs

@@ -1,0 +1,107 @@
+"""The checkers of chapter 2: the right answer passes, each typical mistake is named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from companion.exercises import CheckResult, ch02
+from companion.numpy_rnn import dynamic_rnn
+
+
+def final_state(cell, X):
+    h = cell.zero_state(X.shape[0])
+    for t in range(X.shape[1]):
+        h = cell(X[:, t], h)
+    return h
+
+
+def run_with_readout(cell, Wo, X):
+    h = cell.zero_state(X.shape[0])
+    ys = []
+    for t in range(X.shape[1]):
+        h = cell(X[:, t], h)
+        ys.append(h @ Wo)
+    return np.stack(ys, axis=1), h
+
+
+CHECKERS = [
+    (ch02.check_final_state, final_state, ch02._FINAL_STATE_MISTAKES),
+    (ch02.check_readout, run_with_readout, ch02._READOUT_MISTAKES),
+]
+IDS = ["final_state", "readout"]
+
+
+@pytest.mark.parametrize(("check", "solution", "mistakes"), CHECKERS, ids=IDS)
+def test_reference_solution_passes(check, solution, mistakes):
+    result = check(solution)
+    assert isinstance(result, CheckResult)
+    assert result.passed
+    assert str(result).startswith("✔ 通过")
+
+
+def test_last_output_is_the_final_state_for_the_basic_cell():
+    assert ch02.check_final_state(lambda cell, X: dynamic_rnn(cell, X)[0][:, -1]).passed
+
+
+@pytest.mark.parametrize(
+    ("check", "mistake"),
+    [(check, m) for check, _, mistakes in CHECKERS for m in mistakes],
+    ids=[f"{i}-{m.name}" for i, (_, _, ms) in zip(IDS, CHECKERS, strict=True) for m in ms],
+)
+def test_each_typical_mistake_gets_its_own_message(check, mistake):
+    result = check(mistake.compute)
+    assert not result.passed
+    assert len(result.messages) == 1
+    assert f"：{mistake.name}。{mistake.hint}" in result.messages[0]
+
+
+def test_off_by_one_loop_is_named():
+    def one_short(cell, X):
+        h = cell.zero_state(X.shape[0])
+        for t in range(X.shape[1] - 1):
+            h = cell(X[:, t], h)
+        return h
+
+    assert "差了一步" in ch02.check_final_state(one_short).messages[0]
+
+
+def test_state_not_carried_is_named():
+    def no_carry(cell, X):
+        for t in range(X.shape[1]):
+            h = cell(X[:, t], cell.zero_state(X.shape[0]))
+        return h
+
+    assert "状态没有传下去" in ch02.check_final_state(no_carry).messages[0]
+
+
+def test_crash_and_missing_return():
+    def crashes(cell, X):
+        return cell(X, None)  # a 3-D array where one step is expected
+
+    result = ch02.check_final_state(crashes)
+    assert not result.passed and "运行出错" in result.messages[0]
+    result = ch02.check_readout(lambda cell, Wo, X: (None, None))
+    assert "忘了写 return" in result.messages[0]
+
+
+def test_one_value_instead_of_two():
+    result = ch02.check_readout(lambda cell, Wo, X: run_with_readout(cell, Wo, X)[0])
+    assert "函数应返回 2 个值（Y、最终状态），得到 1 个" in result.messages[0]
+
+
+def test_state_shape_is_reported_with_names():
+    result = ch02.check_final_state(lambda cell, X: final_state(cell, X)[:, :1])
+    assert "最终状态 的形状应为" in result.messages[0]
+
+
+def test_every_step_matters_in_the_cases():
+    """Each case's final state depends visibly on the first input (memory is not trivial)."""
+    for case in ch02._final_state_cases():
+        cell, X = case["cell"], case["X"]
+        if X.shape[1] < 2:
+            continue
+        other = X.copy()
+        other[:, 0] += 1.0
+        gap = np.abs(final_state(cell, other) - final_state(cell, X)).max()
+        assert gap > 1e-3
