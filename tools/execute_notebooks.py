@@ -210,6 +210,7 @@ def execute_notebook(path: Path, timeout: int = CELL_TIMEOUT_S) -> Any:
         timeout=timeout,
         allow_errors=False,
         record_timing=False,
+        coalesce_streams=True,
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     client.execute()

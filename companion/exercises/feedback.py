@@ -108,6 +108,8 @@ def describe_difference(
     gap = np.abs(got_array - want)
     if gap.size == 0 or gap.max() <= atol:
         return None
+    if gap.ndim == 0:  # a single number: no position to point at
+        return f"{name} 的数值不对：应为 {float(want):.4f}，得到 {float(got_array):.4f}。"
     where = tuple(int(i) for i in np.unravel_index(int(np.argmax(gap)), gap.shape))
     return (
         f"{name} 的数值不对：{int((gap > atol).sum())} 个元素超出容差 {atol:g}，"
