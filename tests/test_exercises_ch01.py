@@ -123,3 +123,87 @@ def test_cases_are_reproducible_and_unsaturated():
     for case in first:
         out = rnn_step(**case)
         assert np.abs(out).max() < 0.999  # tanh is not saturated: "forgot tanh" differs
+
+
+# ------------------------------------------------------------ no_recurrence (Wy = 0)
+
+
+def no_recurrence(Wx, b, X):
+    return np.tanh(X @ Wx + b)
+
+
+def no_recurrence_loop(Wx, b, X):
+    return np.stack([np.tanh(X[:, t] @ Wx + b) for t in range(X.shape[1])], axis=1)
+
+
+@pytest.mark.parametrize("fn", [no_recurrence, no_recurrence_loop])
+def test_no_recurrence_reference_solutions_pass(fn):
+    result = ch01.check_no_recurrence(fn)
+    assert result.passed, str(result)
+    assert str(result).startswith("✔ 通过")
+
+
+def test_no_recurrence_accepts_torch_and_cells():
+    def with_torch(Wx, b, X):
+        return torch.tanh(torch.as_tensor(X) @ torch.as_tensor(Wx) + torch.as_tensor(b))
+
+    def with_a_cell(Wx, b, X):
+        cell = ch01.BasicRNNCell.from_weights(Wx, np.zeros((Wx.shape[1],) * 2), b)
+        return ch01.dynamic_rnn(cell, X)[0]
+
+    assert ch01.check_no_recurrence(with_torch).passed
+    assert ch01.check_no_recurrence(with_a_cell).passed
+
+
+@pytest.mark.parametrize("mistake", ch01._NO_RECURRENCE_MISTAKES, ids=lambda m: m.name)
+def test_no_recurrence_each_typical_mistake_gets_its_own_message(mistake):
+    result = ch01.check_no_recurrence(mistake.compute)
+    assert not result.passed
+    assert len(result.messages) == 1
+    assert f"：{mistake.name}。{mistake.hint}" in result.messages[0]
+
+
+@pytest.mark.parametrize(
+    ("fn", "words"),
+    [
+        (
+            lambda Wx, b, X: np.stack([np.tanh(X[:, t] @ Wx + b) for t in range(X.shape[1])]),
+            "时间优先",
+        ),
+        (lambda Wx, b, X: np.tanh(X[:, -1] @ Wx + b), "最后一个时间步"),
+        (lambda Wx, b, X: np.tanh(X @ Wx.T + b), "转置"),
+        (lambda Wx, b, X: np.tanh(X @ Wx), "偏置"),
+        (lambda Wx, b, X: X @ Wx + b, "tanh"),
+    ],
+)
+def test_no_recurrence_mistakes_written_by_hand_are_named(fn, words):
+    result = ch01.check_no_recurrence(fn)
+    assert not result.passed
+    assert words in result.messages[0], str(result)
+
+
+def test_no_recurrence_mistake_names_are_distinct():
+    names = [m.name for m in ch01._NO_RECURRENCE_MISTAKES]
+    assert len(set(names)) == len(names)
+
+
+def test_no_recurrence_crash_and_unknown_error():
+    def crashes(Wx, b, X):
+        return np.tanh(X @ Wx + b[:, None])  # b as a column: shapes do not broadcast
+
+    result = ch01.check_no_recurrence(crashes)
+    assert not result.passed
+    assert "第 1 个测试用例运行出错" in result.messages[0] and "ValueError" in result.messages[0]
+    result = ch01.check_no_recurrence(lambda Wx, b, X: no_recurrence(Wx, b, X) * 1.01)
+    message = result.messages[0]
+    assert "outputs 的数值不对" in message and "时间步 = " in message
+
+
+def test_no_recurrence_cases_are_recurrent_for_a_real_Wy():
+    """With a non-zero Wy the outputs would differ: the exercise is not trivial."""
+    for case in ch01._no_recurrence_cases():
+        Wx, b, X = case["Wx"], case["b"], case["X"]
+        if X.shape[1] < 2:
+            continue
+        with_loop = ch01._run_with_Wy(Wx, np.full((Wx.shape[1],) * 2, 0.5), b, X)
+        assert np.abs(with_loop - no_recurrence(Wx, b, X)).max() > 1e-2

@@ -105,3 +105,88 @@ def test_every_step_matters_in_the_cases():
         other[:, 0] += 1.0
         gap = np.abs(final_state(cell, other) - final_state(cell, X)).max()
         assert gap > 1e-3
+
+
+# ----------------------------------------------------------------- steps_remembered
+
+
+def steps_remembered(cell, X, eps=1e-4):
+    X_nudged = X.copy()
+    X_nudged[0, 0, 0] += eps
+    Y, _ = dynamic_rnn(cell, X)
+    Y_nudged, _ = dynamic_rnn(cell, X_nudged)
+    s = np.linalg.norm(Y_nudged - Y, axis=-1)[0] / eps
+    return int(np.sum(s >= 1e-6))
+
+
+def test_steps_remembered_reference_passes():
+    result = ch02.check_steps_remembered(steps_remembered)
+    assert result.passed, str(result)
+    assert str(result).startswith("✔ 通过")
+
+
+def test_steps_remembered_accepts_a_numpy_integer():
+    assert ch02.check_steps_remembered(
+        lambda cell, X, eps: np.int64(steps_remembered(cell, X, eps))
+    )
+
+
+@pytest.mark.parametrize("mistake", ch02._STEPS_REMEMBERED_MISTAKES, ids=lambda m: m.name)
+def test_steps_remembered_each_typical_mistake_gets_its_own_message(mistake):
+    result = ch02.check_steps_remembered(mistake.compute)
+    assert not result.passed
+    assert len(result.messages) == 1
+    assert f"：{mistake.name}。{mistake.hint}" in result.messages[0]
+
+
+def test_steps_remembered_mistakes_written_by_hand_are_named():
+    def first_below(cell, X, eps=1e-4):
+        X_nudged = X.copy()
+        X_nudged[0, 0, 0] += eps
+        s = np.linalg.norm(dynamic_rnn(cell, X_nudged)[0] - dynamic_rnn(cell, X)[0], axis=-1)[0]
+        return int(np.argmax(s / eps < 1e-6))
+
+    def not_copied(cell, X, eps=1e-4):
+        X_nudged = X  # the same array: both runs see the nudge
+        Y, _ = dynamic_rnn(cell, X)
+        X_nudged[0, 0, 0] += eps
+        Y_nudged, _ = dynamic_rnn(cell, X_nudged)
+        Y = dynamic_rnn(cell, X)[0]
+        return int(np.sum(np.linalg.norm(Y_nudged - Y, axis=-1)[0] / eps >= 1e-6))
+
+    def absolute(cell, X, eps=1e-4):
+        X_nudged = X.copy()
+        X_nudged[0, 0, 0] += eps
+        s = np.linalg.norm(dynamic_rnn(cell, X_nudged)[0] - dynamic_rnn(cell, X)[0], axis=-1)[0]
+        return int(np.sum(s >= 1e-6))
+
+    result = ch02.check_steps_remembered(first_below)
+    assert "第 3 个测试用例" in result.messages[0] and "得到了 0" in result.messages[0]
+    assert "两次运行的输入相同" in ch02.check_steps_remembered(not_copied).messages[0]
+    assert "绝对阈值" in ch02.check_steps_remembered(absolute).messages[0]
+
+
+def test_steps_remembered_unknown_error_shows_whole_numbers():
+    result = ch02.check_steps_remembered(lambda cell, X, eps: steps_remembered(cell, X, eps) + 1)
+    assert not result.passed
+    assert "记住的步数 的数值不对：应为 20，得到 21" in result.messages[0], str(result)
+
+
+def test_steps_remembered_crash_is_reported():
+    def crashes(cell, X, eps):
+        return cell(X, None)
+
+    result = ch02.check_steps_remembered(crashes)
+    assert not result.passed and "第 1 个测试用例运行出错" in result.messages[0]
+
+
+def test_steps_remembered_cases_cover_decay_and_no_decay():
+    """s(t) stays below the threshold once it is there (so "first step below" and the
+    count agree), and one case never drops below (all steps count)."""
+    counts = []
+    for case in ch02._steps_remembered_cases():
+        above = ch02._sensitivity(**case) >= ch02._MEMORY_THRESHOLD
+        assert not np.any(above[1:] & ~above[:-1])
+        counts.append((int(above.sum()), case["X"].shape[1]))
+    assert any(n == n_steps for n, n_steps in counts)
+    assert sum(0 < n < n_steps for n, n_steps in counts) >= 2

@@ -154,3 +154,98 @@ def test_not_a_function(check):
 def test_bad_backend_raises_value_error_naming_it(check):
     with pytest.raises(ValueError, match="backend"):
         check(unstack_numpy, backend="jax")
+
+
+# --------------------------------------------------------- node count and saved bytes
+
+
+def n_nodes(n_steps, n_inputs, n_neurons):
+    return 6 * n_steps + 6
+
+
+def saved_bytes(batch, n_steps, n_inputs, n_neurons):
+    return 4 * batch * ((n_inputs + n_neurons) * n_steps + n_neurons)
+
+
+def test_measurements_equal_the_closed_formulas():
+    for case in ch05._NODE_CASES:
+        assert ch05.measured_node_count(*case) == n_nodes(*case)
+    for case in ch05._SAVED_BYTES_CASES:
+        assert ch05.measured_saved_bytes(*case) == saved_bytes(*case)
+
+
+def test_formula_reference_solutions_pass():
+    for check, fn in ((ch05.check_node_count, n_nodes), (ch05.check_saved_bytes, saved_bytes)):
+        result = check(fn)
+        assert result.passed, str(result)
+        assert "实测" in str(result)
+
+
+def test_formula_checkers_accept_numpy_and_torch_integers():
+    assert ch05.check_node_count(lambda *case: np.int64(n_nodes(*case))).passed
+    assert ch05.check_saved_bytes(lambda *case: torch.tensor(saved_bytes(*case))).passed
+
+
+@pytest.mark.parametrize(
+    ("check", "mistake"),
+    [(ch05.check_node_count, m) for m in ch05._NODE_MISTAKES]
+    + [(ch05.check_saved_bytes, m) for m in ch05._SAVED_BYTES_MISTAKES],
+    ids=lambda x: getattr(x, "name", getattr(x, "__name__", "")),
+)
+def test_formula_each_typical_mistake_gets_its_own_message(check, mistake):
+    result = check(mistake.compute)
+    assert not result.passed
+    assert len(result.messages) == 1
+    assert f"：{mistake.name}。{mistake.hint}" in result.messages[0]
+
+
+@pytest.mark.parametrize(
+    ("fn", "words"),
+    [
+        (lambda b, n, i, h: 4 * b * (i + h) * n, "初始状态"),
+        (lambda b, n, i, h: 4 * b * (h * n + h), "只算了隐状态"),
+        (lambda b, n, i, h: 4 * b * (i * n + h), "漏掉了隐状态"),
+        (lambda b, n, i, h: 4 * b * ((i + 2 * h) * n + h), "算了两次"),
+        (lambda b, n, i, h: 8 * b * ((i + h) * n + h), "float64"),
+        (lambda b, n, i, h: 4 * ((i + h) * n + h), "batch"),
+    ],
+)
+def test_saved_bytes_mistakes_written_by_hand_are_named(fn, words):
+    result = ch05.check_saved_bytes(fn)
+    assert not result.passed
+    assert words in result.messages[0], str(result)
+
+
+def test_node_count_mistakes_written_by_hand_are_named():
+    assert "截距" in ch05.check_node_count(lambda n, i, h: 6 * n).messages[0]
+    assert "少数了一个节点" in ch05.check_node_count(lambda n, i, h: 5 * n + 6).messages[0]
+    result = ch05.check_node_count(lambda n, i, h: 6 * n + 6 + 2 * h)  # grows with the layer
+    assert "第 1 个测试用例" in result.messages[0] and "实测 66 个节点" in result.messages[0]
+    result = ch05.check_node_count(lambda n, i, h: 6 * n + 6 + (h - 5))  # right for the chapter
+    assert "第 2 个测试用例" in result.messages[0]
+    assert "节点数随层的大小变了" in result.messages[0], str(result)
+
+
+def test_formula_unknown_error_reports_both_numbers():
+    result = ch05.check_saved_bytes(lambda *case: saved_bytes(*case) + 3)
+    assert not result.passed
+    assert "实测 1616 字节" in result.messages[0] and "+3" in result.messages[0]
+
+
+def test_formula_wrong_return_type():
+    result = ch05.check_node_count(lambda *case: "很多")
+    assert not result.passed and "应返回一个整数（节点数）" in result.messages[0]
+    result = ch05.check_saved_bytes(lambda *case: [1, 2])
+    assert not result.passed and "应返回一个整数（字节数）" in result.messages[0]
+
+
+@pytest.mark.parametrize("check", [ch05.check_node_count, ch05.check_saved_bytes])
+def test_formula_crash_and_not_a_function(check):
+    def crashes(*args):
+        raise ZeroDivisionError("division by zero")
+
+    result = check(crashes)
+    assert not result.passed
+    assert "运行出错" in result.messages[0] and "ZeroDivisionError" in result.messages[0]
+    result = check(42)
+    assert not result.passed and "请传入一个函数" in result.messages[0]

@@ -193,3 +193,79 @@ def test_final_state_reference_equals_dynamic_rnn_state():
     full, _ = nr.dynamic_rnn(cell, X, initial_state=h0)
     _, state = nr.dynamic_rnn(cell, X, sequence_length=lengths, initial_state=h0)
     np.testing.assert_allclose(ch07._final_reference(full, lengths, h0), state, atol=1e-12)
+
+
+# ----------------------------------------------------------------- packing_plan
+
+
+def my_packing_plan(lengths):
+    order = np.argsort(-lengths, kind="stable")
+    active = [int((lengths > t).sum()) for t in range(lengths.max())]
+    return order, active
+
+
+def my_packing_plan_loops(lengths):
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])  # sorted() is stable
+    active = []
+    for t in range(max(lengths)):
+        active.append(sum(1 for n in lengths if n > t))
+    return order, active
+
+
+@pytest.mark.parametrize("fn", [my_packing_plan, my_packing_plan_loops])
+def test_packing_plan_reference_solutions_pass(fn):
+    result = ch07.check_packing_plan(fn)
+    assert result.passed, str(result)
+
+
+def test_packing_plan_reference_matches_the_chapters_answer():
+    order, active = ch07._plan_reference(np.array([3, 0, 1, 3]))
+    assert order.tolist() == [0, 3, 2, 1] and active.tolist() == [3, 2, 2]
+
+
+@pytest.mark.parametrize(
+    ("fn", "words"),
+    [
+        (lambda n: (np.argsort(n, kind="stable"), my_packing_plan(n)[1]), "升序"),
+        (lambda n: (np.argsort(n, kind="stable")[::-1], my_packing_plan(n)[1]), "顺序颠倒"),
+        (
+            lambda n: (my_packing_plan(n)[0], [int((n >= t).sum()) for t in range(n.max())]),
+            ">= 而不是 >",
+        ),
+        (lambda n: (my_packing_plan(n)[0], np.sort(n)[::-1]), "排好序的长度"),
+        (
+            lambda n: ([i for i in my_packing_plan(n)[0] if n[i] > 0], my_packing_plan(n)[1]),
+            "长度为 0",
+        ),
+    ],
+)
+def test_packing_plan_names_each_mistake(fn, words):
+    result = ch07.check_packing_plan(fn)
+    assert not result.passed
+    assert len(result.messages) == 1
+    assert words in result.messages[0], str(result)
+
+
+def test_packing_plan_unknown_mistake_and_wrong_count_of_values():
+    result = ch07.check_packing_plan(lambda n: (my_packing_plan(n)[0], [3, 2, 1]))
+    assert "active 的数值不对" in result.messages[0] and "时间步 = 2" in result.messages[0]
+    result = ch07.check_packing_plan(lambda n: my_packing_plan(n)[0])
+    assert "函数应返回 2 个值（order、active），得到 1 个" in result.messages[0]
+
+
+def test_packing_plan_crash_and_not_a_function():
+    result = ch07.check_packing_plan(lambda n: n.foo)
+    assert not result.passed
+    assert (
+        "第 1 个测试用例运行出错" in result.messages[0] and "AttributeError" in result.messages[0]
+    )
+    assert "请传入一个函数" in ch07.check_packing_plan("order").messages[0]
+
+
+def test_packing_plan_in_place_sort_does_not_leak():
+    def sorts_in_place(lengths):
+        result = my_packing_plan(lengths)
+        lengths.sort()
+        return result
+
+    assert ch07.check_packing_plan(sorts_in_place).passed

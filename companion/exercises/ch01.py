@@ -10,6 +10,11 @@
 
       h_t = tanh(concatenate([x, h], axis=1) @ W + b)
 
+* :func:`check_no_recurrence` -- the whole output sequence of a layer with
+  ``Wy = 0``, computed without a loop over time: a dense layer applied to
+  every time step, ``tanh(X @ Wx + b)`` for ``X`` [batch, n_steps, n_inputs]
+  (compared with ``dynamic_rnn`` of such a cell).
+
 Each checker runs the reader's function on a few fixed cases (float64, inputs
 ``x`` [batch, n_inputs], previous outputs ``h`` [batch, n_neurons]), compares
 with :class:`companion.numpy_rnn.BasicRNNCell`, and names the typical mistake
@@ -35,9 +40,9 @@ from typing import Any
 import numpy as np
 
 from companion.exercises.feedback import CheckResult, Mistake, run_checks
-from companion.numpy_rnn import BasicRNNCell
+from companion.numpy_rnn import BasicRNNCell, dynamic_rnn
 
-__all__ = ["check_rnn_step", "check_stack_weights", "check_stacked_step"]
+__all__ = ["check_no_recurrence", "check_rnn_step", "check_stack_weights", "check_stacked_step"]
 
 _SEED = 141
 _STEP_AXES = ("实例", "神经元")
@@ -276,4 +281,98 @@ def check_stacked_step(stacked_step: Callable[..., Any]) -> CheckResult:
         mistakes=_STACKED_STEP_MISTAKES,
         output_names=("h_t",),
         axes=(_STEP_AXES,),
+    )
+
+
+def _no_recurrence_cases() -> list[dict[str, np.ndarray]]:
+    """Weights and whole sequences ``X`` [batch, n_steps, n_inputs]. Case 1 is square
+    (so a transposed ``Wx`` still runs) and has ``batch != n_steps`` (so a time-major
+    result has a visibly wrong shape); case 3 has a single time step."""
+    rng = np.random.default_rng(_SEED + 2)
+    cases = []
+    for batch, n_steps, n_inputs, n_neurons in ((3, 5, 4, 4), (2, 6, 3, 5), (4, 1, 2, 3)):
+        case = _step_case(rng, batch, n_inputs, n_neurons, first_step=True)
+        X = _frozen(rng.normal(0.0, 1.0, (batch, n_steps, n_inputs)))
+        cases.append({"Wx": case["Wx"], "b": case["b"], "X": X})
+    return cases
+
+
+def _run_with_Wy(Wx, Wy, b, X):
+    """Outputs of a float64 cell with the given weights, run over ``X`` from zeros."""
+    return dynamic_rnn(BasicRNNCell.from_weights(Wx, Wy, b, dtype=np.float64), X)[0]
+
+
+def _reference_no_recurrence(Wx, b, X):
+    return _run_with_Wy(Wx, np.zeros((Wx.shape[1], Wx.shape[1])), b, X)
+
+
+_NO_RECURRENCE_MISTAKES = [
+    Mistake(
+        "结果是时间优先的 [n_steps, batch, n_neurons]",
+        lambda Wx, b, X: np.swapaxes(_reference_no_recurrence(Wx, b, X), 0, 1),
+        "X 是批量优先的 [batch, n_steps, n_inputs]，输出也应是 [batch, n_steps, n_neurons]："
+        "X @ Wx 直接作用在最后一轴上，不需要先把时间轴挪到前面；"
+        "若逐步计算再叠起来，要用 np.stack(..., axis=1)。",
+    ),
+    Mistake(
+        "只返回了最后一个时间步的输出",
+        lambda Wx, b, X: _reference_no_recurrence(Wx, b, X)[:, -1],
+        "要返回所有时间步的输出，形状 [batch, n_steps, n_neurons]。",
+    ),
+    Mistake(
+        "权重矩阵 Wx 被转置了",
+        lambda Wx, b, X: np.tanh(X @ Wx.T + b),
+        "Wx 的形状是 [n_inputs, n_neurons]，直接写 X @ Wx，不需要 .T。",
+    ),
+    Mistake(
+        "漏掉了偏置 b",
+        lambda Wx, b, X: np.tanh(X @ Wx),
+        "Wy = 0 只去掉了循环项，偏置 b 仍在：tanh(X @ Wx + b)。",
+    ),
+    Mistake(
+        "偏置加在了 tanh 之后",
+        lambda Wx, b, X: np.tanh(X @ Wx) + b,
+        "b 属于激活函数的输入：tanh(X @ Wx + b)。",
+    ),
+    Mistake(
+        "忘了激活函数 tanh",
+        lambda Wx, b, X: X @ Wx + b,
+        "去掉循环项并不会去掉激活函数：每一步仍是 tanh(x_t @ Wx + b)。",
+    ),
+    Mistake(
+        "把 Wy 取成了单位矩阵，而不是零矩阵",
+        lambda Wx, b, X: _run_with_Wy(Wx, np.eye(Wx.shape[1]), b, X),
+        "Wy = I 时上一步的输出原样加进来，循环还在；Wy = 0 才让循环项整个消失，"
+        "每一步的输出只取决于这一步的输入。",
+    ),
+]
+
+
+def check_no_recurrence(no_recurrence: Callable[..., Any]) -> CheckResult:
+    """Check ``no_recurrence(Wx, b, X)``: the outputs of a recurrent layer with ``Wy = 0``.
+
+    Parameters
+    ----------
+    no_recurrence : callable
+        Called with keyword arguments ``Wx`` [n_inputs, n_neurons], ``b``
+        [n_neurons] and ``X`` [batch, n_steps, n_inputs] (float64 arrays); must
+        return the outputs [batch, n_steps, n_neurons] that a tanh recurrent
+        layer with these weights and ``Wy = 0`` produces from the zero state --
+        compared with ``dynamic_rnn(BasicRNNCell.from_weights(Wx, 0, b), X)``.
+        Without the recurrent term this is one dense layer applied to every
+        time step, ``tanh(X @ Wx + b)``.
+
+    Returns
+    -------
+    CheckResult
+        Passed, or the first problem found, in Chinese.
+    """
+    return run_checks(
+        "去掉循环连接（Wy = 0）no_recurrence(Wx, b, X)",
+        no_recurrence,
+        reference=_reference_no_recurrence,
+        cases=_no_recurrence_cases(),
+        mistakes=_NO_RECURRENCE_MISTAKES,
+        output_names=("outputs",),
+        axes=(("实例", "时间步", "神经元"),),
     )

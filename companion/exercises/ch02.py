@@ -8,6 +8,10 @@
 
 * :func:`check_readout` -- a memory cell whose output is not its state: the
   state is carried as above, and every step also emits ``y_t = h_t @ Wo``.
+* :func:`check_steps_remembered` -- the perturbation experiment of the chapter
+  as a function: nudge ``x(0)``'s first component by ``eps``, run twice, and
+  count the time steps at which ``s(t) = ||Δy(t)|| / eps`` is at least
+  ``1e-6`` (all ``n_steps`` when it never drops below).
 
 Cases use :class:`companion.numpy_rnn.BasicRNNCell` in float64 with a recurrent
 matrix large enough that every time step leaves a visible trace, so that an
@@ -29,6 +33,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +43,7 @@ from companion.exercises.ch01 import _frozen
 from companion.exercises.feedback import CheckResult, Mistake, run_checks
 from companion.numpy_rnn import BasicRNNCell, dynamic_rnn
 
-__all__ = ["check_final_state", "check_readout"]
+__all__ = ["check_final_state", "check_readout", "check_steps_remembered"]
 
 _SEED = 142
 #: Wy is drawn like the default initialisation, then multiplied by this factor:
@@ -214,3 +219,116 @@ def check_readout(run_with_readout: Callable[..., Any]) -> CheckResult:
         output_names=("Y", "最终状态"),
         axes=(("实例", "时间步", "输出"), ("实例", "神经元")),
     )
+
+
+#: The threshold of the chapter: s(t) >= 1e-6 counts as "still remembered".
+_MEMORY_THRESHOLD = 1e-6
+
+
+def _steps_remembered_cases() -> list[dict[str, Any]]:
+    """One instance each (``X`` [1, n_steps, 4], 16 neurons), like the chapter's
+    experiment: the default Wy, half of it, three times it (``s(t)`` never drops
+    below the threshold: all steps count) and the default Wy with inputs five
+    times larger. In every case ``s(t)`` stays below the threshold once it has
+    dropped there, so counting and "first step below" agree except when it
+    never drops; the ``eps`` differ so that a missing division by ``eps`` shows."""
+    rng = np.random.default_rng(_SEED + 2)
+    cases = []
+    for gain, scale, n_steps, eps in (
+        (1.0, 1.0, 30, 1e-4),
+        (0.5, 1.0, 20, 1e-5),
+        (3.0, 1.0, 30, 1e-4),
+        (1.0, 5.0, 25, 1e-4),
+    ):
+        base = BasicRNNCell(4, 16, dtype=np.float64, seed=rng)
+        b = rng.normal(0.0, 0.3, 16)
+        cell = BasicRNNCell.from_weights(base.Wx, gain * base.Wy, b, dtype=np.float64)
+        X = _frozen(scale * rng.normal(0.0, 1.0, (1, n_steps, 4)))
+        cases.append({"cell": cell, "X": X, "eps": eps})
+    return cases
+
+
+def _change_per_step(cell, X, eps, *, nudge=(0, 0, 0)):
+    """``||Δy(t)||`` for every step t of instance 0 after adding ``eps`` to ``X[nudge]``."""
+    X_nudged = np.array(X, dtype=np.float64)
+    X_nudged[nudge] += eps
+    Y, _ = dynamic_rnn(cell, X)
+    Y_nudged, _ = dynamic_rnn(cell, X_nudged)
+    return np.linalg.norm(Y_nudged - Y, axis=-1)[0]
+
+
+def _sensitivity(cell, X, eps):
+    """``s(t) = ||Δy(t)|| / eps``, shape [n_steps]."""
+    return _change_per_step(cell, X, eps) / eps
+
+
+def _reference_steps_remembered(cell, X, eps):
+    return int(np.sum(_sensitivity(cell, X, eps) >= _MEMORY_THRESHOLD))
+
+
+_STEPS_REMEMBERED_MISTAKES = [
+    Mistake(
+        "用了绝对阈值：没有除以 eps",
+        lambda cell, X, eps: int(np.sum(_change_per_step(cell, X, eps) >= _MEMORY_THRESHOLD)),
+        "要比较的是相对变化 s(t) = ||Δy(t)|| / eps，而不是差值 ||Δy(t)|| 本身；"
+        "后者随 eps 一起变小，换一个 eps 答案就变了。",
+    ),
+    Mistake(
+        "差了一步：返回的是最后一个不低于阈值的时间步的编号",
+        lambda cell, X, eps: int(
+            np.flatnonzero(_sensitivity(cell, X, eps) >= _MEMORY_THRESHOLD)[-1]
+        ),
+        "时间步从 0 开始编号：t = 0, …, k-1 不低于阈值，就是 k 步，不是 k-1 步。",
+    ),
+    Mistake(
+        "求的是首次低于阈值的时间步，而 s(t) 一直不低于阈值时得到了 0",
+        lambda cell, X, eps: int(np.argmax(_sensitivity(cell, X, eps) < _MEMORY_THRESHOLD)),
+        "np.argmax 在全为 False 时返回 0。s(t) 在整个序列上都不低于 1e-6 时，"
+        "记住的步数是全部 n_steps 步：直接数 np.sum(s >= 1e-6) 就不会有这个问题。",
+    ),
+    Mistake(
+        "数的是低于阈值的步数",
+        lambda cell, X, eps: int(np.sum(_sensitivity(cell, X, eps) < _MEMORY_THRESHOLD)),
+        "要数的是 s(t) 不低于 1e-6（s >= 1e-6）的时间步。",
+    ),
+    Mistake(
+        "两次运行的输入相同：得到 0 步",
+        lambda cell, X, eps: 0,
+        "改动 x(0) 之前要先复制：X_nudged = X.copy()。直接写 X_nudged = X 时两个名字指向"
+        "同一个数组，两次运行的输入都被改动了，差值处处为零。",
+    ),
+]
+
+
+def check_steps_remembered(steps_remembered: Callable[..., Any]) -> CheckResult:
+    """Check ``steps_remembered(cell, X, eps)``: how long ``x(0)`` is remembered.
+
+    Parameters
+    ----------
+    steps_remembered : callable
+        Called with keyword arguments ``cell`` (a float64
+        :class:`companion.numpy_rnn.BasicRNNCell`), ``X`` [1, n_steps,
+        n_inputs] and ``eps`` (a float). It runs the cell over ``X`` and over a
+        copy whose ``X[0, 0, 0]`` is larger by ``eps``, computes ``s(t) =
+        ||Δy(t)|| / eps`` (norm over the neurons) and returns the number of
+        steps with ``s(t) >= 1e-6`` (an int; ``n_steps`` if it never drops below).
+
+    Returns
+    -------
+    CheckResult
+        Passed, or the first problem found, in Chinese.
+    """
+    result = run_checks(
+        "记忆的步数 steps_remembered(cell, X, eps)",
+        steps_remembered,
+        reference=_reference_steps_remembered,
+        cases=_steps_remembered_cases(),
+        mistakes=_STEPS_REMEMBERED_MISTAKES,
+        output_names=("记住的步数",),
+    )
+    # Step counts are whole numbers: "应为 20，得到 21" rather than "20.0000".
+    result.messages = [
+        re.sub(r"应为 (-?\d+)\.0000，得到 (-?\d+)\.0000", r"应为 \1，得到 \2", m)
+        for m in result.messages
+    ]
+    return result

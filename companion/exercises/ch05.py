@@ -15,11 +15,22 @@ NumPy arrays) or PyTorch (``backend="torch"``: it gets tensors) and may return
 a list or a tuple (``torch.unbind`` returns a tuple). Typical mistakes are named:
 splitting along the batch axis, keeping a singleton time axis, ``reshape``
 where a transpose is needed, forgetting to move the time axis back.
+
+The cost of static unrolling, predicted by a formula and checked against a
+measurement (exercise 3):
+
+* :func:`check_node_count` -- ``fn(n_steps, n_inputs, n_neurons) -> int``: the
+  number of nodes of the ``torch.fx`` trace, measured by
+  :func:`companion.graphs.fx_node_count`;
+* :func:`check_saved_bytes` -- ``fn(batch, n_steps, n_inputs, n_neurons) -> int``:
+  the bytes that ``torch_rnn.static_rnn`` keeps for the backward pass (float32),
+  measured with :func:`companion.memory.saved_tensor_log`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -32,7 +43,7 @@ from companion.exercises.feedback import (
     run_checks,
 )
 
-__all__ = ["check_stack", "check_unstack"]
+__all__ = ["check_node_count", "check_saved_bytes", "check_stack", "check_unstack"]
 
 _BACKENDS = ("numpy", "torch")
 
@@ -274,4 +285,262 @@ def check_stack(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
         mistakes=_STACK_MISTAKES,
         output_names=("Y",),
         axes=(("实例", "时间步", "神经元"),),
+    )
+
+
+# --------------------------------------------------------------------------
+# Formulas for the graph size and the saved bytes, checked against measurements
+# --------------------------------------------------------------------------
+
+
+def _case_text(number: int, names: Sequence[str], case: Sequence[int]) -> str:
+    values = ", ".join(f"{n}={v}" for n, v in zip(names, case, strict=True))
+    return f"第 {number} 个测试用例（{values}）"
+
+
+def _check_formula(
+    title: str,
+    fn: Callable[..., Any],
+    *,
+    names: Sequence[str],
+    cases: Sequence[tuple[int, ...]],
+    measure: Callable[..., int],
+    mistakes: Sequence[Mistake],
+    unit: str,
+    quantity: str,
+    explain: Callable[[Callable[..., Any], tuple[int, ...], float], str | None] | None = None,
+) -> CheckResult:
+    """Call ``fn(*case)`` for every case and compare with ``measure(*case)``.
+
+    A wrong value is named when it equals a typical mistake (``mistake.compute(*case)``);
+    otherwise ``explain(fn, case, value)`` may say more; else both numbers are shown.
+    """
+    if not callable(fn):
+        return CheckResult(title, False, [f"请传入一个函数，而不是 {type(fn).__name__}。"])
+    for number, case in enumerate(cases, start=1):
+        where = _case_text(number, names, case)
+        want = measure(*case)
+        try:
+            got = fn(*case)
+        except Exception as exc:  # the reader's code: report, never crash the notebook
+            return CheckResult(title, False, [f"{where}运行出错：{type(exc).__name__}: {exc}"])
+        try:
+            value = float(_as_numpy(got))
+        except (TypeError, ValueError):
+            return CheckResult(
+                title,
+                False,
+                [f"{where}：应返回一个整数（{quantity}），得到的是 {type(got).__name__}。"],
+            )
+        if value == want:
+            continue
+        for mistake in mistakes:
+            if mistake.compute(*case) == value:
+                return CheckResult(title, False, [f"{where}：{mistake.name}。{mistake.hint}"])
+        extra = explain(fn, case, value) if explain is not None else None
+        if extra is not None:
+            return CheckResult(title, False, [f"{where}：{extra}"])
+        return CheckResult(
+            title,
+            False,
+            [
+                f"{where}：实测 {want} {unit}，你的公式给出 {value:g} {unit}"
+                f"（差 {value - want:+g}）。"
+            ],
+        )
+    return CheckResult(title, True, [f"全部 {len(cases)} 个测试用例与实测一致。"])
+
+
+#: (n_steps, n_inputs, n_neurons): the chapter's layer, a wider one, a single step, a big one.
+_NODE_CASES = ((10, 3, 5), (7, 4, 50), (1, 3, 5), (40, 300, 512))
+
+#: The layer sizes that ``graphs.fx_node_count`` uses by default (the chapter's network).
+_DEFAULT_SIZES = (3, 5)
+
+
+@cache
+def measured_node_count(n_steps: int, n_inputs: int, n_neurons: int) -> int:
+    """Nodes of the ``torch.fx`` trace of the static unrolling (:func:`graphs.fx_node_count`)."""
+    from companion import graphs
+
+    return graphs.fx_node_count(n_steps, n_inputs=n_inputs, n_neurons=n_neurons)
+
+
+_NODE_MISTAKES = [
+    Mistake(
+        "漏掉了固定节点（截距）",
+        lambda n_steps, n_inputs, n_neurons: 6 * n_steps,
+        "除了每步的节点，图里还有不随步数变化的节点：两个输入（输入列表和初始状态）、"
+        "三个参数 Wx、Wy、b 和一个输出节点。",
+    ),
+    Mistake(
+        "每步少数了一个节点",
+        lambda n_steps, n_inputs, n_neurons: 5 * n_steps + 6,
+        "每步有 6 个节点：从输入列表里取出 x_t、两次矩阵乘法、两次加法和一次 tanh。",
+    ),
+]
+
+
+def _node_count_depends_on_sizes(fn: Callable[..., Any], case: tuple[int, ...], value: float):
+    """Say so when the reader's count changes with the layer sizes (it must not)."""
+    n_steps, n_inputs, n_neurons = case
+    if (n_inputs, n_neurons) == _DEFAULT_SIZES:
+        return None
+    try:
+        small = float(_as_numpy(fn(n_steps, *_DEFAULT_SIZES)))
+    except Exception:
+        return None
+    if small != measured_node_count(n_steps, *_DEFAULT_SIZES):
+        return None
+    return (
+        f"节点数随层的大小变了：同样 {n_steps} 步，n_inputs = {_DEFAULT_SIZES[0]}、"
+        f"n_neurons = {_DEFAULT_SIZES[1]} 时你的公式给出 {small:g}（正确），这里却给出 {value:g}。"
+        "图的节点记录的是做了哪些运算，不是张量多大：一次矩阵乘法不管矩阵多大都是一个节点。"
+    )
+
+
+def check_node_count(fn: Callable[..., Any]) -> CheckResult:
+    """Check ``fn(n_steps, n_inputs, n_neurons) -> int``: nodes of the static unrolling's graph.
+
+    Parameters
+    ----------
+    fn : callable
+        Takes three positive ints and returns the number of nodes in the
+        ``torch.fx`` trace of :class:`companion.graphs.UnrolledRNN` over
+        ``n_steps`` steps -- compared with :func:`companion.graphs.fx_node_count`.
+
+    Returns
+    -------
+    CheckResult
+        Passed, or a Chinese message with the case, the measured and the
+        predicted counts, and the name of the mistake when it is a typical one
+        (no intercept, one node per step missing, a count that depends on the
+        layer sizes).
+    """
+    return _check_formula(
+        "预测静态展开的 torch.fx 图的节点数",
+        fn,
+        names=("n_steps", "n_inputs", "n_neurons"),
+        cases=_NODE_CASES,
+        measure=measured_node_count,
+        mistakes=_NODE_MISTAKES,
+        unit="个节点",
+        quantity="节点数",
+        explain=_node_count_depends_on_sizes,
+    )
+
+
+#: (batch, n_steps, n_inputs, n_neurons): n_inputs != n_neurons everywhere, one single step.
+_SAVED_BYTES_CASES = ((4, 12, 3, 5), (2, 7, 1, 8), (3, 1, 4, 2), (5, 20, 6, 3))
+
+
+@cache
+def measured_saved_bytes(batch: int, n_steps: int, n_inputs: int, n_neurons: int) -> int:
+    """Bytes that ``torch_rnn.static_rnn`` keeps for the backward pass.
+
+    Measured, not computed: a float32 cell and the per-step inputs
+    ``X.unbind(1)`` of ``X`` [batch, n_steps, n_inputs] are run under
+    :func:`companion.memory.saved_tensor_log`; the distinct storages kept
+    (parameters left out) are added up.
+    """
+    import torch
+
+    from companion import memory
+    from companion.torch_rnn import BasicRNNCell, static_rnn
+
+    cell = BasicRNNCell(n_inputs, n_neurons, seed=0)
+    X = torch.zeros(batch, n_steps, n_inputs)
+    return memory.saved_tensor_log(static_rnn, cell, list(X.unbind(1))).kept_nbytes()
+
+
+def _bytes(batch, n_steps, n_inputs, n_neurons, *, per_step=None, initial=1, itemsize=4):
+    """``itemsize * batch * (per_step * n_steps + initial * n_neurons)`` bytes."""
+    if per_step is None:
+        per_step = n_inputs + n_neurons
+    return itemsize * batch * (per_step * n_steps + initial * n_neurons)
+
+
+_SAVED_BYTES_MISTAKES = [
+    Mistake(
+        "漏掉了初始状态",
+        lambda batch, n_steps, n_inputs, n_neurons: _bytes(
+            batch, n_steps, n_inputs, n_neurons, initial=0
+        ),
+        "第 0 步的矩阵乘法 h_(-1) @ Wy 也保存了初始状态（零向量，形状 [batch, n_neurons]），"
+        "所以公式里要多一项 4 · batch · n_neurons。",
+    ),
+    Mistake(
+        "每步只算了隐状态（只用了 n_neurons）",
+        lambda batch, n_steps, n_inputs, n_neurons: _bytes(
+            batch, n_steps, n_inputs, n_neurons, per_step=n_neurons
+        ),
+        "每步还要保存输入切片 x_t（形状 [batch, n_inputs]），求 Wx 的梯度要用到它："
+        "每步 4 · batch · (n_inputs + n_neurons) 字节。",
+    ),
+    Mistake(
+        "每步只算了输入切片，漏掉了隐状态",
+        lambda batch, n_steps, n_inputs, n_neurons: _bytes(
+            batch, n_steps, n_inputs, n_neurons, per_step=n_inputs
+        ),
+        "每步的隐状态 h_t（形状 [batch, n_neurons]）也要保存：tanh 的导数和下一步"
+        "求 Wy 的梯度都要用到它。",
+    ),
+    Mistake(
+        "每个隐状态算了两次",
+        lambda batch, n_steps, n_inputs, n_neurons: _bytes(
+            batch, n_steps, n_inputs, n_neurons, per_step=n_inputs + 2 * n_neurons
+        ),
+        "h_t 先被 tanh 保存、再被下一步的矩阵乘法保存，但两次保存的是同一块内存，只占一份。",
+    ),
+    Mistake(
+        "按 float64（8 字节）算了",
+        lambda batch, n_steps, n_inputs, n_neurons: _bytes(
+            batch, n_steps, n_inputs, n_neurons, itemsize=8
+        ),
+        "单元默认是 float32，每个数 4 字节。",
+    ),
+    Mistake(
+        "忘了乘 batch",
+        lambda batch, n_steps, n_inputs, n_neurons: _bytes(1, n_steps, n_inputs, n_neurons),
+        "小批量里每个实例都有自己的 x_t 和 h_t：每步保存的张量有 batch 行。",
+    ),
+    Mistake(
+        "把参数也算进去了",
+        lambda batch, n_steps, n_inputs, n_neurons: (
+            _bytes(batch, n_steps, n_inputs, n_neurons)
+            + 4 * (n_inputs * n_neurons + n_neurons * n_neurons + n_neurons)
+        ),
+        "Wx、Wy、b 虽然也被保存，但它们本来就在内存里，不因反向传播多占内存；"
+        "这里只数为反向传播额外保留的张量。",
+    ),
+]
+
+
+def check_saved_bytes(fn: Callable[..., Any]) -> CheckResult:
+    """Check ``fn(batch, n_steps, n_inputs, n_neurons) -> int``: bytes kept for backward.
+
+    Parameters
+    ----------
+    fn : callable
+        Takes four positive ints and returns the number of bytes that
+        ``torch_rnn.static_rnn(cell, list(X.unbind(1)))`` keeps for the backward
+        pass with a float32 cell and ``X`` [batch, n_steps, n_inputs] --
+        distinct storages, parameters left out, as ``SavedTensorLog.kept_nbytes()``.
+
+    Returns
+    -------
+    CheckResult
+        Passed, or a Chinese message with the case, the measured and the
+        predicted byte counts, and the name of the mistake when it is a
+        typical one (no initial state, ``n_neurons`` only per step, ...).
+    """
+    return _check_formula(
+        "预测静态展开为反向传播保留的字节数",
+        fn,
+        names=("batch", "n_steps", "n_inputs", "n_neurons"),
+        cases=_SAVED_BYTES_CASES,
+        measure=measured_saved_bytes,
+        mistakes=_SAVED_BYTES_MISTAKES,
+        unit="字节",
+        quantity="字节数",
     )

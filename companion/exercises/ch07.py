@@ -2,6 +2,8 @@
 
 * :func:`check_mask_outputs` -- zero every output after the end of its sequence;
 * :func:`check_final_state` -- take the final state at each sequence's last valid step.
+* :func:`check_packing_plan` -- the order and the number of running instances per
+  step (``order``, ``active``) of :func:`companion.packing.packing_plan`.
 
 Each checker calls the reader's function on several cases (copies of the
 arrays, so a function that works in place does no harm), compares with
@@ -20,8 +22,9 @@ import numpy as np
 from companion import numpy_rnn as nr
 from companion import sequences as sq
 from companion.exercises.feedback import CheckResult, Mistake, run_checks
+from companion.packing import packing_plan
 
-__all__ = ["check_final_state", "check_mask_outputs"]
+__all__ = ["check_final_state", "check_mask_outputs", "check_packing_plan"]
 
 _OUTPUT_AXES = ("实例", "时间步", "神经元")
 _STATE_AXES = ("实例", "神经元")
@@ -295,4 +298,117 @@ def check_final_state(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], Any]) -
         ],
         output_names=("state",),
         axes=(_STATE_AXES,),
+    )
+
+
+# --------------------------------------------------------------------------
+# Exercise: a packing plan by hand.
+# --------------------------------------------------------------------------
+
+
+def _plan_reference(lengths):
+    plan = packing_plan(lengths)
+    return plan.order, plan.active
+
+
+def _active_right(lengths):
+    return packing_plan(lengths).active
+
+
+def _plan_ascending(lengths):
+    return np.argsort(lengths, kind="stable"), _active_right(lengths)
+
+
+def _plan_ties_reversed(lengths):
+    """Descending by reversing an ascending sort: instances of equal length come out
+    in reverse original order."""
+    return np.argsort(lengths, kind="stable")[::-1], _active_right(lengths)
+
+
+def _plan_at_least(lengths):
+    """``active[t] = #{i : lengths[i] >= t}``: one step late."""
+    lengths = np.asarray(lengths)
+    active = [(lengths >= t).sum() for t in range(int(lengths.max()))]
+    return packing_plan(lengths).order, np.array(active)
+
+
+def _plan_sorted_lengths(lengths):
+    """The sorted lengths given where the number of running instances is wanted."""
+    order = packing_plan(lengths).order
+    return order, np.asarray(lengths)[order]
+
+
+def _plan_without_empty(lengths):
+    """Instances of length 0 left out of ``order``."""
+    order = packing_plan(lengths).order
+    return order[np.asarray(lengths)[order] > 0], _active_right(lengths)
+
+
+def _plan_cases() -> list[dict[str, np.ndarray]]:
+    """The chapter's exercise first (ties, a zero), then the source chapter's batch,
+    a batch with ties among several lengths and zeros, and one of equal lengths."""
+    return [
+        {"lengths": np.array(lengths, dtype=np.int64)}
+        for lengths in ([3, 0, 1, 3], [2, 1, 2, 2], [0, 4, 2, 4, 1, 0, 2], [5, 5, 5])
+    ]
+
+
+def check_packing_plan(fn: Callable[[np.ndarray], Any]) -> CheckResult:
+    """Check ``fn(lengths) -> (order, active)``: the plan of :func:`companion.packing.packing_plan`.
+
+    ``lengths`` is an int array [batch] (at least one length is positive).
+    ``order`` [batch] lists the instances by length, longest first, equal lengths
+    in their original order; ``active`` [max(lengths)] gives, for every step t,
+    the number of instances with ``lengths[i] > t``. Lists are accepted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def plan(lengths):
+    ...     order = np.argsort(-lengths, kind="stable")
+    ...     active = [int((lengths > t).sum()) for t in range(lengths.max())]
+    ...     return order, active
+    >>> bool(check_packing_plan(plan))
+    True
+    """
+    return run_checks(
+        "打包计划：排序 order 与每步的实例数 active",
+        # positional: the reader may name the argument freely
+        _on_copies(fn if not callable(fn) else lambda lengths: fn(lengths)),
+        reference=_plan_reference,
+        cases=_plan_cases(),
+        mistakes=[
+            Mistake(
+                "按长度升序排了",
+                _plan_ascending,
+                "要从长到短排：这样第 t 步还在运行的实例正好是排好序的批的前 active[t] 行。"
+                "np.argsort 是升序的，可以对 -lengths 排序。",
+            ),
+            Mistake(
+                "长度相同的实例顺序颠倒了（把升序排序的结果倒了过来）",
+                _plan_ties_reversed,
+                "np.argsort(lengths)[::-1] 把长度相同的实例也倒了过来；约定是长度相同保持原顺序，"
+                '用稳定排序 np.argsort(-lengths, kind="stable")。',
+            ),
+            Mistake(
+                "active 用了 >= 而不是 >",
+                _plan_at_least,
+                "第 t 步（从 0 开始）还在运行的实例满足 t < lengths[i]，即 lengths[i] > t；"
+                "用 >= 时，长度恰好为 t 的实例（它在第 t-1 步已经结束）也被算了进去。",
+            ),
+            Mistake(
+                "active 写成了排好序的长度",
+                _plan_sorted_lengths,
+                "active 是按时间步排列的：active[t] 是第 t 步还在运行的实例个数，"
+                "长度为 max(lengths)；它不是每个实例的长度。",
+            ),
+            Mistake(
+                "order 漏掉了长度为 0 的实例",
+                _plan_without_empty,
+                "order 是整个批的排列，每个实例都出现一次；长度为 0 的实例排在最后，"
+                "只是从不出现在任何一步的前 active[t] 行里。",
+            ),
+        ],
+        output_names=("order", "active"),
+        axes=(("排序后的行",), ("时间步",)),
     )
