@@ -13,7 +13,7 @@ export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test unit nbval lint format execute clean env
+.PHONY: book test unit nbval lint format execute clean env browser-test bench
 
 env: $(STAMP)
 
@@ -27,16 +27,25 @@ $(STAMP): pyproject.toml constraints.txt
 book: $(STAMP)
 	$(JB) build . --builder html -W --keep-going
 
-## Every test: lint, unit tests, notebooks re-executed and compared, strict book build.
+## Every test: lint, unit tests, notebooks re-executed and compared, strict book build,
+## then the browser tests against the site just built.
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --ignore=tests/browser
 	$(PY) -m pytest --nbval --nbval-sanitize-with tools/nbval_sanitize.cfg -p no:randomly book
 	$(MAKE) --no-print-directory book
+	$(MAKE) --no-print-directory browser-test
 
 unit: $(STAMP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --ignore=tests/browser
+
+## The built website (_build/html, or COURSE_SITE) in headless Chromium: every page offline,
+## no console error, images, formulas, copy buttons, hidden solutions, search; screenshots
+## in artifacts/screenshots/. Installs Debian's chromium first if it is missing (as root).
+browser-test: $(STAMP)
+	bash tools/ensure_chromium.sh
+	$(PY) -m pytest tests/browser
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -49,6 +58,12 @@ format: $(STAMP)
 ## Re-execute every notebook in place and strip volatile metadata (idempotent).
 execute: $(STAMP)
 	$(PY) tools/execute_notebooks.py book
+
+## Timings of companion against torch.nn.RNN on this machine (2 threads): prints a table,
+## writes benchmarks/results/cpu.json and re-executes the appendix page that plots it.
+bench: $(STAMP)
+	$(PY) benchmarks/run.py --threads 2 --out benchmarks/results/cpu.json
+	$(PY) tools/execute_notebooks.py book/appendix/performance.ipynb
 
 clean:
 	rm -rf _build

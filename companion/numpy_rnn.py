@@ -298,10 +298,10 @@ def dynamic_rnn(
     """Run ``cell`` over a whole ``[batch, n_steps, n_inputs]`` array with a loop.
 
     Taught in chapter 6 (动态展开); ``sequence_length`` in chapter 7. Same results as
-    :func:`static_rnn`, computed faster:
+    :func:`static_rnn`, computed faster than one cell call per step:
 
     * the input product ``X @ Wx + b`` of every valid step is one matrix product,
-      hoisted out of the loop;
+      hoisted out of the loop; the loop only adds ``h_prev @ Wy`` and applies ``phi``;
     * with ``sequence_length``, instances are sorted by length and step ``t`` runs
       only those still going (a prefix), so the work is proportional to
       ``sum(sequence_length)``, not to ``batch * n_steps``.
@@ -320,39 +320,98 @@ def dynamic_rnn(
     Returns
     -------
     outputs : [batch, n_steps, n_neurons] ([n_steps, batch, n_neurons] if ``time_major``)
+        Without ``sequence_length``, batch-major outputs are a transposed view of
+        time-major memory, as ``torch.nn.RNN(batch_first=True)`` returns them.
     state : [batch, n_neurons]
     """
     _check_cell(cell)
     X = _as_array("X", X, cell.dtype)
     v.check_sequence_input(X.shape, cell.n_inputs, time_major)
-    X_tm = X if time_major else X.transpose(1, 0, 2)
-    n_steps, batch = X_tm.shape[:2]
+    n_steps, batch = X.shape[:2] if time_major else X.shape[1::-1]
     h0 = _initial_state(cell, initial_state, batch)
     lengths = _lengths(sequence_length, batch, n_steps)
-    if lengths is None:
-        lengths = np.full(batch, n_steps, dtype=np.int64)
+    return _run(cell, X, h0, lengths, time_major)
 
-    plan = packing_plan(lengths)
-    out_sorted = np.zeros((n_steps, batch, cell.n_neurons), dtype=cell.dtype)
-    h = h0[plan.order]
-    if plan.n_run:
-        # Gather only the valid (step, instance) pairs, time-major and sorted,
-        # exactly PyTorch's PackedSequence.data layout; then one GEMM for all of them.
-        if plan.is_identity and plan.active[-1] == batch:
-            packed = X_tm[: plan.n_run].reshape(plan.n_run * batch, cell.n_inputs)
-        else:
-            packed = np.concatenate([X_tm[t, plan.order[:k]] for t, k in enumerate(plan.active)])
-        XW = packed @ cell.Wx  # a new array, so the loop below may overwrite it
-        XW += cell.b
-        start = 0
-        for t, k in enumerate(plan.active):
-            z = XW[start : start + k]
-            start += k
-            z += h[:k] @ cell.Wy
-            cell._phi(z, out=z)
-            out_sorted[t, :k] = z
-            h[:k] = z
-    outputs_tm = out_sorted if plan.is_identity else out_sorted[:, plan.inverse]
-    state = h[plan.inverse]
-    outputs = outputs_tm if time_major else outputs_tm.transpose(1, 0, 2)
-    return np.ascontiguousarray(outputs), state
+
+def _run(
+    cell: BasicRNNCell,
+    X: np.ndarray,
+    h0: np.ndarray,
+    lengths: np.ndarray | None,
+    time_major: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The body of :func:`dynamic_rnn`: validated arguments in, ``(outputs, state)`` out.
+
+    1. *Pack*: list the valid ``(t, i)`` pairs step by step, instances sorted by
+       length, so that the instances running at step ``t`` are a prefix
+       (``PackedSequence.data``'s layout; :mod:`companion.packing`).
+    2. :func:`_recurrence` on the packed rows.
+    3. *Unpack*: scatter the rows back into zero-filled padded outputs.
+
+    Without ``sequence_length`` (or when every length is ``n_steps``) the
+    time-major array already is the packed layout, and 1 and 3 cost nothing.
+    """
+    n_steps, batch = X.shape[:2] if time_major else X.shape[1::-1]
+    n_inputs, n_neurons = cell.n_inputs, cell.n_neurons
+    full = lengths is None or bool(np.all(lengths == n_steps))
+    plan = packing_plan(np.full(batch, n_steps) if full else lengths)
+
+    if full:
+        X_tm = X if time_major else X.transpose(1, 0, 2)
+        X_packed = X_tm.reshape(n_steps * batch, n_inputs)  # a copy only if batch-major
+        h0_sorted = h0
+    else:
+        rows = plan.packed_rows(n_steps, time_major)
+        X_packed = np.take(X.reshape(-1, n_inputs), rows, axis=0)  # gather the valid rows
+        h0_sorted = h0[plan.order]
+
+    packed = _recurrence(cell, X_packed, h0_sorted, plan.active.tolist())
+
+    if full:
+        outputs_tm = packed.reshape(n_steps, batch, n_neurons)
+        # Batch-major outputs are a transposed view, as torch.nn.RNN(batch_first=True)
+        # returns: copying them into batch-major memory would cost one more pass.
+        outputs = outputs_tm if time_major else outputs_tm.transpose(1, 0, 2)
+        state = outputs_tm[-1].copy() if n_steps else h0.copy()
+    else:
+        outputs = np.zeros(X.shape[:2] + (n_neurons,), dtype=cell.dtype)
+        outputs.reshape(-1, n_neurons)[rows] = packed  # steps past each end stay exactly 0
+        state = h0.copy()
+        instances, last = plan.last_rows()
+        state[instances] = packed[last]
+    return outputs, state
+
+
+def _recurrence(
+    cell: BasicRNNCell, X_packed: np.ndarray, h0: np.ndarray, sizes: list[int]
+) -> np.ndarray:
+    """The recurrence on packed rows: ``h_t = phi(x_t @ Wx + b + h_{t-1} @ Wy)``.
+
+    Parameters
+    ----------
+    X_packed : [sum(sizes), n_inputs]
+        Step 0's ``sizes[0]`` rows, then step 1's ``sizes[1]`` rows, ...; the rows
+        of step ``t`` are the first ``sizes[t]`` instances of the sorted batch.
+    h0 : [batch, n_neurons], the initial states of the sorted batch.
+    sizes : non-increasing number of running instances per step.
+
+    Returns
+    -------
+    [sum(sizes), n_neurons]: ``h_t`` of every packed row.
+    """
+    # x_t @ Wx + b does not depend on h: one GEMM for every step at once. The
+    # result is also the output buffer: each step overwrites its rows with h_t.
+    H = X_packed @ cell.Wx
+    H += cell.b
+    # Scratch for h_{t-1} @ Wy, allocated once: no allocation inside the loop.
+    hWy = np.empty((sizes[0] if sizes else 0, cell.n_neurons), dtype=cell.dtype)
+    h, start = h0, 0
+    for k in sizes:
+        h_t = H[start : start + k]  # a view: rows of step t, holding x_t @ Wx + b
+        start += k
+        # The recurrent GEMM, the only one per step (np.dot: less call overhead than matmul).
+        np.dot(h[:k], cell.Wy, out=hWy[:k])
+        h_t += hWy[:k]
+        cell._phi(h_t, out=h_t)  # in place: no new array
+        h = h_t  # the still-running instances are a prefix of this step's rows
+    return H

@@ -12,6 +12,7 @@ Both backends use this plan; it is pure NumPy.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -46,6 +47,50 @@ class PackingPlan:
         """True when the batch is already sorted and nothing needs permuting."""
         return bool(np.array_equal(self.order, np.arange(self.order.size)))
 
+    @cached_property
+    def offsets(self) -> np.ndarray:
+        """int64 [n_run + 1]: step ``t`` occupies rows ``offsets[t]:offsets[t + 1]`` of the
+        packed layout (``offsets[-1]`` is ``sum(lengths)``, the number of packed rows)."""
+        return np.concatenate([[0], np.cumsum(self.active)]).astype(np.int64)
+
+    def packed_rows(self, n_steps: int, time_major: bool) -> np.ndarray:
+        """Where each packed row comes from in the caller's padded array.
+
+        The packed layout lists the valid ``(t, j)`` pairs step by step: step 0's
+        running rows ``j = 0 .. active[0]-1`` of the sorted batch, then step 1's,
+        and so on (PyTorch's ``PackedSequence.data``). Row ``r`` of that layout is
+        row ``packed_rows(...)[r]`` of ``X.reshape(-1, n_features)`` when ``X`` is
+        ``[batch, n_steps, ...]`` (``time_major=False``) or ``[n_steps, batch, ...]``.
+
+        Returns
+        -------
+        int64 [sum(lengths)]
+        """
+        t = np.repeat(np.arange(self.n_run, dtype=np.int64), self.active)
+        j = np.arange(int(self.offsets[-1]), dtype=np.int64) - self.offsets[t]
+        instance = self.order[j]
+        batch = self.order.size
+        return t * batch + instance if time_major else instance * n_steps + t
+
+    def last_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(instances, rows)``: for every instance with ``length >= 1``, the packed row
+        that holds its last valid step -- the final state ``state[instance]``."""
+        n_started = int(self.active[0]) if self.n_run else 0
+        j = np.arange(n_started, dtype=np.int64)
+        # Length of sorted instance j = number of steps with more than j running
+        # (``active`` is non-increasing, so those steps are a prefix).
+        lengths = np.searchsorted(-self.active, -j, side="left")
+        return self.order[:n_started], self.offsets[lengths - 1] + j
+
+    def previous_rows(self) -> np.ndarray:
+        """For every packed row of steps ``t >= 1``, the packed row of the same instance
+        at step ``t - 1`` (where ``h_{t-1}`` lives). int64 [sum(lengths) - active[0]]."""
+        if self.n_run < 2:
+            return np.zeros(0, dtype=np.int64)
+        t = np.repeat(np.arange(1, self.n_run, dtype=np.int64), self.active[1:])
+        j = np.arange(t.size, dtype=np.int64) - (self.offsets[t] - self.offsets[1])
+        return self.offsets[t - 1] + j
+
 
 def packing_plan(lengths: np.ndarray) -> PackingPlan:
     """Build the :class:`PackingPlan` of a validated vector of lengths.
@@ -65,5 +110,6 @@ def packing_plan(lengths: np.ndarray) -> PackingPlan:
     inverse = np.empty_like(order)
     inverse[order] = np.arange(order.size)
     longest = int(lengths.max()) if lengths.size else 0
-    active = (lengths[None, :] > np.arange(longest)[:, None]).sum(axis=1)
+    # active[t] = #{i : lengths[i] > t} = batch - #{i : lengths[i] <= t}
+    active = lengths.size - np.cumsum(np.bincount(lengths, minlength=longest + 1))[:longest]
     return PackingPlan(order=order, inverse=inverse, active=active.astype(np.int64))

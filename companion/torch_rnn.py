@@ -23,10 +23,12 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.autograd.function import once_differentiable
 
+from companion import cuda_path
 from companion import validation as v
 from companion.numpy_rnn import init_weights
-from companion.packing import PackingPlan, packing_plan
+from companion.packing import packing_plan
 from companion.torch_interop import torch_rnn_from_weights, weights_from_torch_rnn
 
 __all__ = ["BasicRNNCell", "dynamic_rnn", "static_rnn"]
@@ -315,12 +317,17 @@ def dynamic_rnn(
     initial_state: Any = None,
     time_major: bool = False,
     swap_memory: bool = False,
+    backend: str = "loop",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Run ``cell`` over a whole ``[batch, n_steps, n_inputs]`` tensor with a loop.
 
     Taught in chapter 6 (动态展开) and chapter 7 (``sequence_length``); semantics
     as :func:`companion.numpy_rnn.dynamic_rnn`: for ``t >= sequence_length[i]``
-    the output is exactly 0 and the state is carried unchanged.
+    the output is exactly 0 and the state is carried unchanged. As there, the
+    input product ``X @ Wx + b`` is one GEMM hoisted out of the loop and only the
+    instances still running are computed at each step; the backward pass is
+    back-propagation through time written out by hand (chapter 9), see
+    :class:`_Recurrence`.
 
     Parameters
     ----------
@@ -333,22 +340,26 @@ def dynamic_rnn(
         Keep the tensors saved for the backward pass in CPU memory
         (``torch.autograd.graph.save_on_cpu``, pinned on CUDA) instead of on the
         device -- PyTorch's counterpart of TensorFlow's ``swap_memory``.
+    backend : {"loop", "cudnn", "auto"}
+        ``"loop"`` (default): the loop above, on any device. ``"cudnn"``: the whole
+        recurrence in one fused cuDNN call (the cell must be on a CUDA device);
+        ``"auto"``: cuDNN where available, else the loop. Same semantics; results
+        equal to float rounding. See :mod:`companion.cuda_path` (appendix 性能).
 
     Returns
     -------
     outputs : [batch, n_steps, n_neurons] ([n_steps, batch, n_neurons] if ``time_major``)
+        Without ``sequence_length``, batch-major outputs are a transposed view of
+        time-major memory, as ``torch.nn.RNN(batch_first=True)`` returns them.
     state : [batch, n_neurons]
     """
     _check_cell(cell)
+    backend = cuda_path.resolve_backend(backend, cell.device)
     X = _as_tensor("X", X, cell)
     v.check_sequence_input(v.shape_of(X), cell.n_inputs, time_major)
-    X_tm = X if time_major else X.transpose(0, 1)
-    n_steps, batch = X_tm.shape[:2]
+    n_steps, batch = X.shape[:2] if time_major else X.shape[1::-1]
     h0 = _initial_state(cell, initial_state, batch)
     lengths = _lengths(sequence_length, batch, n_steps)
-    if lengths is None:
-        lengths = np.full(batch, n_steps, dtype=np.int64)
-    plan = packing_plan(lengths)
 
     saving = (
         torch.autograd.graph.save_on_cpu(pin_memory=cell.device.type == "cuda")
@@ -356,44 +367,151 @@ def dynamic_rnn(
         else contextlib.nullcontext()
     )
     with saving:
-        outputs_tm, state = _run_sorted(cell, X_tm, h0, plan)
-    return (outputs_tm if time_major else outputs_tm.transpose(0, 1)), state
+        return _run(cell, X, h0, lengths, time_major, fused=backend == "cudnn")
 
 
-def _run_sorted(
-    cell: BasicRNNCell, X_tm: torch.Tensor, h0: torch.Tensor, plan: PackingPlan
+def _run(
+    cell: BasicRNNCell,
+    X: torch.Tensor,
+    h0: torch.Tensor,
+    lengths: np.ndarray | None,
+    time_major: bool,
+    fused: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The loop of :func:`dynamic_rnn` on a batch sorted by length (time-major)."""
-    n_steps, batch = X_tm.shape[:2]
-    n_neurons = cell.n_neurons
-    if plan.is_identity:
-        X_sorted, h = X_tm[: plan.n_run], h0
-    else:
-        order = torch.as_tensor(plan.order, device=cell.device)
-        X_sorted, h = X_tm[: plan.n_run].index_select(1, order), h0.index_select(0, order)
+    """The body of :func:`dynamic_rnn`: validated arguments in, ``(outputs, state)`` out.
 
-    steps = []
-    if plan.n_run:
-        sizes = plan.active.tolist()
-        full = sizes[-1] == batch
-        # The input product of every valid step in one GEMM, hoisted out of the loop.
-        if full:
-            packed = X_sorted.reshape(plan.n_run * batch, cell.n_inputs)
-        else:
-            packed = torch.cat([X_sorted[t, :k] for t, k in enumerate(sizes)])
-        XW = torch.addmm(cell.b, packed, cell.Wx).split(sizes)
-        for t, k in enumerate(sizes):
-            if k == batch:
-                h = cell.phi(torch.addmm(XW[t], h, cell.Wy))
-                steps.append(h)
-            else:
-                h_run = cell.phi(torch.addmm(XW[t], h[:k], cell.Wy))
-                steps.append(torch.cat([h_run, h_run.new_zeros(batch - k, n_neurons)]))
-                h = torch.cat([h_run, h[k:]])  # finished rows keep their state
-    if plan.n_run < n_steps:
-        steps.extend(X_tm.new_zeros(batch, n_neurons).expand(n_steps - plan.n_run, -1, -1))
-    outputs = torch.stack(steps) if steps else X_tm.new_zeros(0, batch, n_neurons)
-    if not plan.is_identity:
-        inverse = torch.as_tensor(plan.inverse, device=cell.device)
-        outputs, h = outputs.index_select(1, inverse), h.index_select(0, inverse)
-    return outputs, h
+    As :func:`companion.numpy_rnn._run`: pack the valid ``(t, i)`` pairs step by
+    step with the instances sorted by length (:mod:`companion.packing`), run
+    :class:`_Recurrence` on the packed rows, scatter them back into zero-filled
+    outputs. Gathers and scatters are differentiable indexing operations, so
+    autograd routes the gradients of the padded outputs and of the state to the
+    packed rows, and those of the packed inputs back to ``X``. With ``fused``,
+    cuDNN's kernel replaces :class:`_Recurrence` (:mod:`companion.cuda_path`).
+    """
+    n_steps, batch = X.shape[:2] if time_major else X.shape[1::-1]
+    n_inputs, n_neurons, device = cell.n_inputs, cell.n_neurons, cell.device
+    full = lengths is None or bool(np.all(lengths == n_steps))
+    plan = packing_plan(np.full(batch, n_steps) if full else lengths)
+
+    if full:
+        # Without padding the time-major tensor is already the packed layout.
+        X_tm = X if time_major else X.transpose(0, 1)
+        X_packed = X_tm.reshape(n_steps * batch, n_inputs)  # a copy only if batch-major
+        h0_sorted = h0
+        previous = None  # h_{t-1} of the rows of steps 1.. are simply the rows before them
+    else:
+        rows = torch.as_tensor(plan.packed_rows(n_steps, time_major), device=device)
+        X_packed = X.reshape(-1, n_inputs).index_select(0, rows)
+        h0_sorted = h0.index_select(0, torch.as_tensor(plan.order, device=device))
+        previous = torch.as_tensor(plan.previous_rows(), device=device)
+
+    sizes = plan.active.tolist()  # running instances per step
+    if fused and sizes:  # (with no step to run, the loop below is free anyway)
+        H = cuda_path.fused_recurrence(
+            X_packed, h0_sorted, cell.Wx, cell.Wy, cell.b, sizes, cell.nonlinearity
+        )
+    else:
+        H = _Recurrence.apply(
+            X_packed, h0_sorted, cell.Wx, cell.Wy, cell.b, sizes, previous, cell.nonlinearity
+        )
+
+    if full:
+        outputs_tm = H.view(n_steps, batch, n_neurons)
+        outputs = outputs_tm if time_major else outputs_tm.transpose(0, 1)
+        state = outputs_tm[-1].clone() if n_steps else h0.clone()
+    else:
+        # Copy the packed rows into zeros (in place: the zeros need no gradient); the
+        # rows past each end stay exactly 0.
+        padded = H.new_zeros(X.shape[0] * X.shape[1], n_neurons).index_copy_(0, rows, H)
+        outputs = padded.view(*X.shape[:2], n_neurons)
+        instances, last = (torch.as_tensor(a, device=device) for a in plan.last_rows())
+        state = h0.index_copy(0, instances, H.index_select(0, last))
+    return outputs, state
+
+
+def _phi_(z: torch.Tensor, nonlinearity: str) -> None:
+    """``z = phi(z)`` in place."""
+    if nonlinearity == "tanh":
+        torch.tanh(z, out=z)
+    else:
+        torch.relu_(z)
+
+
+class _Recurrence(torch.autograd.Function):
+    """``h_t = phi(x_t @ Wx + b + h_{t-1} @ Wy)`` over packed rows, with BPTT by hand.
+
+    Rows are packed as in :func:`companion.packing.PackingPlan.packed_rows`:
+    ``sizes[0]`` rows of step 0, then ``sizes[1]`` rows of step 1, ...; the
+    instances running at step ``t`` are the first ``sizes[t]`` of the sorted batch.
+
+    Why a custom ``autograd.Function`` rather than letting autograd record every
+    operation of the loop: autograd would save ``h_{t-1}``, ``h_t`` and ``Wy`` at
+    every step, and its backward would compute ``dL/dWy`` as ``n_steps`` small
+    products. Back-propagation through time (chapter 9) only needs the inputs and
+    the states ``h_t``, and the weight gradients of all steps are each *one* GEMM
+    over all packed rows. ``save_for_backward`` goes through saved-tensor hooks,
+    so ``swap_memory`` (``save_on_cpu``) and checkpointing keep working.
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        X_packed: torch.Tensor,
+        h0: torch.Tensor,
+        Wx: torch.Tensor,
+        Wy: torch.Tensor,
+        b: torch.Tensor,
+        sizes: list[int],
+        previous: torch.Tensor | None,
+        nonlinearity: str,
+    ) -> torch.Tensor:
+        # x_t @ Wx + b does not depend on h: one GEMM for every step at once. The
+        # result is also the output buffer: each step overwrites its rows (which hold
+        # x_t @ Wx + b) with h_t.
+        H = torch.addmm(b, X_packed, Wx)
+        h, start = h0, 0
+        for k in sizes:
+            h_t = H[start : start + k]  # a view: this step's rows
+            start += k
+            h_t.addmm_(h[:k], Wy)  # += h_{t-1} @ Wy: the GEMM accumulates in place (beta = 1)
+            _phi_(h_t, nonlinearity)
+            h = h_t  # the still-running instances are a prefix of this step's rows
+        ctx.save_for_backward(X_packed, h0, Wx, Wy, H)
+        ctx.sizes, ctx.previous, ctx.nonlinearity = sizes, previous, nonlinearity
+        return H
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, dH: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        X_packed, h0, Wx, Wy, H = ctx.saved_tensors
+        sizes, previous = ctx.sizes, ctx.previous
+        # phi'(z_t) from h_t = phi(z_t) alone: 1 - h^2 for tanh, [h > 0] for ReLU.
+        dphi = 1 - H * H if ctx.nonlinearity == "tanh" else (H > 0).to(H.dtype)
+        # dZ starts as dL/dh_t coming from the outputs (and the final state) and is
+        # turned, step by step from the last, into dL/dz_t (z_t = argument of phi).
+        dZ = dH.clone(memory_format=torch.contiguous_format)  # ours to overwrite
+        WyT = Wy.T
+        dz, dphi = dZ.split(sizes), dphi.split(sizes)  # views, step by step
+        for t in reversed(range(len(sizes))):
+            dz[t].mul_(dphi[t])  # dL/dz_t = dL/dh_t * phi'(z_t)
+            if t > 0:
+                # h_{t-1} of the instances running at t: the first rows of step t-1.
+                dz[t - 1][: sizes[t]].addmm_(dz[t], WyT)  # dL/dh_{t-1} += dL/dz_t @ Wy.T
+        # Everything below is one GEMM (or a sum) over all packed rows at once.
+        k0 = sizes[0] if sizes else 0
+        dX = dh0 = dWx = dWy = db = None
+        needs = ctx.needs_input_grad
+        if needs[0]:
+            dX = dZ @ Wx.T
+        if needs[1]:
+            dh0 = torch.zeros_like(h0)
+            dh0[:k0] = dZ[:k0] @ WyT
+        if needs[2]:
+            dWx = X_packed.T @ dZ
+        if needs[3]:
+            # dL/dWy = sum over rows of h_{t-1}^T dL/dz_t; h_{-1} is the initial state.
+            H_prev = H[: len(H) - k0] if previous is None else H.index_select(0, previous)
+            dWy = torch.addmm(h0[:k0].T @ dZ[:k0], H_prev.T, dZ[k0:])
+        if needs[4]:
+            db = dZ.sum(0)
+        return dX, dh0, dWx, dWy, db, None, None, None

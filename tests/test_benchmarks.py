@@ -1,0 +1,87 @@
+"""The benchmark scripts run and write the JSON the appendix page reads (no timing asserted).
+
+``make bench`` (``benchmarks/run.py``) and ``benchmarks/gpu_check.py`` are not
+run by CI for their numbers; these smoke tests keep them from rotting: they run
+on tiny shapes with one repeat and check the structure of what they write.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(
+        f"bench_{name}", ROOT / "benchmarks" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def keep_torch_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.usefixtures("keep_torch_threads")
+def test_runner_writes_every_section(tmp_path, monkeypatch):
+    run = load("run")
+    monkeypatch.setattr(run, "SHAPES", [(4, 3, 2, 5), (6, 4, 3, 8)])
+    monkeypatch.setattr(run, "SWEEPS", {"n_steps": [(4, 2, 2, 3), (4, 4, 2, 3)],
+                                        "batch": [(2, 3, 2, 3), (4, 3, 2, 3)]})  # fmt: skip
+    monkeypatch.setattr(run, "PEAK_GEMM_N", 32)
+    monkeypatch.setattr(run, "set_threads", lambda n: None)  # leave this process's env alone
+    monkeypatch.setattr(run, "SETTLE_S", 0.0)
+    monkeypatch.setattr(run, "ROUNDS", 1)
+    out = tmp_path / "cpu.json"
+    assert run.main(["--repeats", "1", "--wait-quiet", "0", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    for key in ("machine", "targets_rows", "static_vs_dynamic", "linearity", "breakdown",
+                "step_cost", "all_targets_met"):  # fmt: skip
+        assert key in result
+    assert {r["comparison"] for r in result["targets_rows"]} >= {
+        "numpy fwd / nn.RNN fwd",
+        "torch fwd+bwd / nn.RNN fwd+bwd",
+        "numpy fwd ragged / full",
+    }
+    assert result["machine"]["threads"]["requested"] == 2
+    assert not list(tmp_path.glob("*.tmp.json"))  # written atomically
+
+
+def test_committed_results_have_what_the_appendix_reads():
+    result = json.loads((ROOT / "benchmarks" / "results" / "cpu.json").read_text())
+    shapes = [tuple(s) for s in result["settings"]["shapes"]]
+    assert (64, 50, 32, 128) in shapes and (256, 100, 128, 256) in shapes
+    for shape in shapes:
+        assert str(shape) in result["breakdown"]["shapes"] and str(shape) in result["step_cost"]
+
+
+def test_gpu_check_without_cuda_says_so(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present: benchmarks/gpu_check.py is run by hand there")
+    gpu_check = load("gpu_check")
+    out = tmp_path / "gpu.json"
+    assert gpu_check.main(["--out", str(out)]) == 0
+    assert json.loads(out.read_text())["cuda"] is False
+
+
+def test_gpu_check_logic_runs_on_the_cpu(tmp_path, monkeypatch):
+    """The dry run executes every check of the script with the CPU standing in for the GPU."""
+    gpu_check = load("gpu_check")
+    monkeypatch.setattr(gpu_check, "SHAPES", [(4, 3, 2, 5)])
+    monkeypatch.setattr(sys.modules["companion.cuda_path"], "cudnn_usable", lambda d: True)
+    out = tmp_path / "gpu.json"
+    assert gpu_check.main(["--dry-run-on-cpu", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["all_correct"] and len(result["correctness"]) == 16
