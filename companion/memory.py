@@ -47,7 +47,7 @@ from torch.autograd.graph import saved_tensors_hooks
 from torch.utils.checkpoint import checkpoint
 
 from companion import validation as v
-from companion.torch_rnn import BasicRNNCell, dynamic_rnn
+from companion.torch_rnn import BasicRNNCell, _as_tensor, dynamic_rnn  # one conversion rule
 
 __all__ = [
     "SavedTensor",
@@ -319,24 +319,6 @@ def _check_chunk(chunk: Any) -> int:
     return int(chunk)
 
 
-def _as_cell_tensor(name: str, value: Any, cell: BasicRNNCell) -> torch.Tensor:
-    """Like ``dynamic_rnn``'s conversion: the cell's dtype and device; integers accepted."""
-    if isinstance(value, torch.Tensor):
-        kind = "f" if value.is_floating_point() else ("b" if value.dtype == torch.bool else "i")
-        if value.is_complex():
-            kind = "c"
-        v.check_numeric_kind(name, kind, value.dtype)
-        if value.device != cell.device:
-            raise ValueError(
-                f"{name} is on device {value.device} but the cell is on {cell.device}; "
-                f"move one of them (e.g. {name}.to({str(cell.device)!r}))"
-            )
-        return value.to(cell.dtype)
-    array = np.asarray(value)
-    v.check_numeric_kind(name, array.dtype.kind, array.dtype)
-    return torch.as_tensor(array, device=cell.device).to(cell.dtype)
-
-
 def _run_chunk(
     cell: BasicRNNCell, X_chunk: torch.Tensor, h: torch.Tensor, lengths: torch.Tensor | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -380,14 +362,14 @@ def checkpointed_dynamic_rnn(
         raise TypeError(
             f"cell must be a companion.torch_rnn.BasicRNNCell; got {type(cell).__name__}"
         )
-    X = _as_cell_tensor("X", X, cell)
+    X = _as_tensor("X", X, cell)
     v.check_sequence_input(v.shape_of(X), cell.n_inputs, time_major)
     X_tm = X if time_major else X.transpose(0, 1)
     n_steps, batch = int(X_tm.shape[0]), int(X_tm.shape[1])
     if initial_state is None:
         h = cell.zero_state(batch)
     else:
-        h = _as_cell_tensor("initial_state", initial_state, cell)
+        h = _as_tensor("initial_state", initial_state, cell)
         v.check_state("initial_state", v.shape_of(h), batch, cell.n_neurons)
     lengths = None
     if sequence_length is not None:

@@ -109,7 +109,9 @@ def test_checkpoint_bytes_mistakes_are_named(fn, words):
 def test_checkpoint_bytes_unknown_error_reports_both_numbers():
     result = ch06.check_checkpoint_bytes(lambda *case: kept_bytes(*case) + 3)
     assert not result.passed
-    assert "实测保留" in str(result) and "+3" in str(result)
+    want = kept_bytes(4, 12, 3, 5, 3)  # the first case
+    assert f"实测 {want} 字节" in str(result) and f"{want + 3} 字节" in str(result)
+    assert "+3" in str(result)
 
 
 def test_checkpoint_bytes_wrong_return_type():

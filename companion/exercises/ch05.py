@@ -29,7 +29,7 @@ measurement (exercise 3):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -40,6 +40,7 @@ from companion.exercises.feedback import (
     Mistake,
     _as_numpy,
     _fmt_shape,
+    check_formula,
     run_checks,
 )
 
@@ -293,64 +294,6 @@ def check_stack(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
 # --------------------------------------------------------------------------
 
 
-def _case_text(number: int, names: Sequence[str], case: Sequence[int]) -> str:
-    values = ", ".join(f"{n}={v}" for n, v in zip(names, case, strict=True))
-    return f"第 {number} 个测试用例（{values}）"
-
-
-def _check_formula(
-    title: str,
-    fn: Callable[..., Any],
-    *,
-    names: Sequence[str],
-    cases: Sequence[tuple[int, ...]],
-    measure: Callable[..., int],
-    mistakes: Sequence[Mistake],
-    unit: str,
-    quantity: str,
-    explain: Callable[[Callable[..., Any], tuple[int, ...], float], str | None] | None = None,
-) -> CheckResult:
-    """Call ``fn(*case)`` for every case and compare with ``measure(*case)``.
-
-    A wrong value is named when it equals a typical mistake (``mistake.compute(*case)``);
-    otherwise ``explain(fn, case, value)`` may say more; else both numbers are shown.
-    """
-    if not callable(fn):
-        return CheckResult(title, False, [f"请传入一个函数，而不是 {type(fn).__name__}。"])
-    for number, case in enumerate(cases, start=1):
-        where = _case_text(number, names, case)
-        want = measure(*case)
-        try:
-            got = fn(*case)
-        except Exception as exc:  # the reader's code: report, never crash the notebook
-            return CheckResult(title, False, [f"{where}运行出错：{type(exc).__name__}: {exc}"])
-        try:
-            value = float(_as_numpy(got))
-        except (TypeError, ValueError):
-            return CheckResult(
-                title,
-                False,
-                [f"{where}：应返回一个整数（{quantity}），得到的是 {type(got).__name__}。"],
-            )
-        if value == want:
-            continue
-        for mistake in mistakes:
-            if mistake.compute(*case) == value:
-                return CheckResult(title, False, [f"{where}：{mistake.name}。{mistake.hint}"])
-        extra = explain(fn, case, value) if explain is not None else None
-        if extra is not None:
-            return CheckResult(title, False, [f"{where}：{extra}"])
-        return CheckResult(
-            title,
-            False,
-            [
-                f"{where}：实测 {want} {unit}，你的公式给出 {value:g} {unit}"
-                f"（差 {value - want:+g}）。"
-            ],
-        )
-    return CheckResult(title, True, [f"全部 {len(cases)} 个测试用例与实测一致。"])
-
-
 #: (n_steps, n_inputs, n_neurons): the chapter's layer, a wider one, a single step, a big one.
 _NODE_CASES = ((10, 3, 5), (7, 4, 50), (1, 3, 5), (40, 300, 512))
 
@@ -417,7 +360,7 @@ def check_node_count(fn: Callable[..., Any]) -> CheckResult:
         (no intercept, one node per step missing, a count that depends on the
         layer sizes).
     """
-    return _check_formula(
+    return check_formula(
         "预测静态展开的 torch.fx 图的节点数",
         fn,
         names=("n_steps", "n_inputs", "n_neurons"),
@@ -534,7 +477,7 @@ def check_saved_bytes(fn: Callable[..., Any]) -> CheckResult:
         predicted byte counts, and the name of the mistake when it is a
         typical one (no initial state, ``n_neurons`` only per step, ...).
     """
-    return _check_formula(
+    return check_formula(
         "预测静态展开为反向传播保留的字节数",
         fn,
         names=("batch", "n_steps", "n_inputs", "n_neurons"),

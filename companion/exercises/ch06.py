@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from companion.exercises.feedback import CheckResult, Mistake, _as_numpy, run_checks
+from companion.exercises.feedback import CheckResult, Mistake, check_formula, run_checks
 
 __all__ = ["check_checkpoint_bytes", "check_time_major"]
 
@@ -204,39 +204,13 @@ def check_checkpoint_bytes(fn: Callable[..., Any]) -> CheckResult:
         predicted byte counts, and the name of the mistake when it is a
         typical one (floor instead of ceil, the inputs forgotten, ...).
     """
-    title = "预测检查点版本为反向传播保留的字节数"
-    if not callable(fn):
-        return CheckResult(title, False, [f"请传入一个函数，而不是 {type(fn).__name__}。"])
-    for number, case in enumerate(_BYTES_CASES, start=1):
-        batch, n_steps, n_inputs, n_neurons, chunk = case
-        where = (
-            f"第 {number} 个测试用例（batch={batch}, n_steps={n_steps}, "
-            f"n_inputs={n_inputs}, n_neurons={n_neurons}, chunk={chunk}）"
-        )
-        want = measured_checkpoint_bytes(*case)
-        try:
-            got = fn(batch, n_steps, n_inputs, n_neurons, chunk)
-        except Exception as exc:  # the reader's code: report, never crash the notebook
-            return CheckResult(title, False, [f"{where}运行出错：{type(exc).__name__}: {exc}"])
-        try:
-            value = float(_as_numpy(got))
-        except (TypeError, ValueError):
-            return CheckResult(
-                title,
-                False,
-                [f"{where}：应返回一个整数（字节数），得到的是 {type(got).__name__}。"],
-            )
-        if value == want:
-            continue
-        for mistake in _BYTES_MISTAKES:
-            if mistake.compute(*case) == value:
-                return CheckResult(title, False, [f"{where}：{mistake.name}。{mistake.hint}"])
-        return CheckResult(
-            title,
-            False,
-            [
-                f"{where}：实测保留 {want} 字节，你的公式给出 {value:g} 字节"
-                f"（差 {value - want:+g}）。"
-            ],
-        )
-    return CheckResult(title, True, [f"全部 {len(_BYTES_CASES)} 个测试用例与实测字节数一致。"])
+    return check_formula(
+        "预测检查点版本为反向传播保留的字节数",
+        fn,
+        names=("batch", "n_steps", "n_inputs", "n_neurons", "chunk"),
+        cases=_BYTES_CASES,
+        measure=measured_checkpoint_bytes,
+        mistakes=_BYTES_MISTAKES,
+        unit="字节",
+        quantity="字节数",
+    )

@@ -187,3 +187,65 @@ def run_checks(
                     )
             return CheckResult(title, False, [f"第 {number} 个测试用例：{problem}"])
     return CheckResult(title, True, [f"全部 {len(cases)} 个测试用例一致。"])
+
+
+def _case_text(number: int, names: Sequence[str], case: Sequence[int]) -> str:
+    values = ", ".join(f"{n}={v}" for n, v in zip(names, case, strict=True))
+    return f"第 {number} 个测试用例（{values}）"
+
+
+def check_formula(
+    title: str,
+    fn: Callable[..., Any],
+    *,
+    names: Sequence[str],
+    cases: Sequence[tuple[int, ...]],
+    measure: Callable[..., int],
+    mistakes: Sequence[Mistake],
+    unit: str,
+    quantity: str,
+    explain: Callable[[Callable[..., Any], tuple[int, ...], float], str | None] | None = None,
+) -> CheckResult:
+    """Check a reader's formula ``fn(*case)`` against a measurement ``measure(*case)``.
+
+    For exercises whose answer is a number predicted by a formula (graph nodes,
+    bytes kept for backward): ``names`` label the integer arguments of each case,
+    ``unit`` and ``quantity`` word the messages.
+
+    A wrong value is named when it equals a typical mistake (``mistake.compute(*case)``);
+    otherwise ``explain(fn, case, value)`` may say more; else both numbers are shown.
+    """
+    if not callable(fn):
+        return CheckResult(title, False, [f"请传入一个函数，而不是 {type(fn).__name__}。"])
+    for number, case in enumerate(cases, start=1):
+        where = _case_text(number, names, case)
+        want = measure(*case)
+        try:
+            got = fn(*case)
+        except Exception as exc:  # the reader's code: report, never crash the notebook
+            return CheckResult(title, False, [f"{where}运行出错：{type(exc).__name__}: {exc}"])
+        try:
+            value = float(_as_numpy(got))
+        except (TypeError, ValueError):
+            return CheckResult(
+                title,
+                False,
+                [f"{where}：应返回一个整数（{quantity}），得到的是 {type(got).__name__}。"],
+            )
+        if value == want:
+            continue
+        for mistake in mistakes:
+            if mistake.compute(*case) == value:
+                return CheckResult(title, False, [f"{where}：{mistake.name}。{mistake.hint}"])
+        extra = explain(fn, case, value) if explain is not None else None
+        if extra is not None:
+            return CheckResult(title, False, [f"{where}：{extra}"])
+        return CheckResult(
+            title,
+            False,
+            [
+                f"{where}：实测 {want} {unit}，你的公式给出 {value:g} {unit}"
+                f"（差 {value - want:+g}）。"
+            ],
+        )
+    return CheckResult(title, True, [f"全部 {len(cases)} 个测试用例与实测一致。"])
