@@ -448,6 +448,18 @@ def masked_mean(values: Any, mask: Any) -> Any:
     )
 
 
+def _targets_like(targets: Any, logits: Any, batch: int, n_steps: int) -> Any:
+    """Integer ``targets`` [batch, n_steps], a tensor on ``logits``' device if it is one."""
+    torch = _torch_if_tensor(logits)
+    if torch is not None and _torch_if_tensor(targets) is None:
+        targets = torch.as_tensor(np.asarray(targets), device=logits.device)
+    elif torch is None:
+        targets = np.asarray(targets)
+    _check_integer_kind("targets", targets, "an array [batch, n_steps]")
+    v.check_rank_and_sizes("targets", tuple(targets.shape), ("batch", "n_steps"), (batch, n_steps))
+    return targets
+
+
 def token_cross_entropy(logits: Any, targets: Any) -> Any:
     """Cross-entropy of every position, with no masking.
 
@@ -474,13 +486,8 @@ def token_cross_entropy(logits: Any, targets: Any) -> Any:
     batch, n_steps, n_classes = (int(n) for n in logits.shape)
     if n_classes < 1:
         raise ValueError("logits must have n_classes >= 1 on its last axis; got 0")
+    targets = _targets_like(targets, logits, batch, n_steps)
     torch = _torch_if_tensor(logits)
-    if torch is not None and _torch_if_tensor(targets) is None:
-        targets = torch.as_tensor(np.asarray(targets), device=logits.device)
-    elif torch is None:
-        targets = np.asarray(targets)
-    _check_integer_kind("targets", targets, "an array [batch, n_steps]")
-    v.check_rank_and_sizes("targets", tuple(targets.shape), ("batch", "n_steps"), (batch, n_steps))
     host = _host(targets)
     bad = np.argwhere((host < 0) | (host >= n_classes))
     if bad.size:
@@ -533,13 +540,7 @@ def sequence_cross_entropy(logits: Any, targets: Any, lengths: Any) -> Any:
     checked = _check_lengths(lengths, batch, n_steps)
     if checked.sum() == 0:
         raise ValueError("lengths must not all be 0: there is no valid position to average over")
-    torch = _torch_if_tensor(logits)
-    if torch is not None and _torch_if_tensor(targets) is None:
-        targets = torch.as_tensor(np.asarray(targets), device=logits.device)
-    elif torch is None:
-        targets = np.asarray(targets)
-    _check_integer_kind("targets", targets, "an array [batch, n_steps]")
-    v.check_rank_and_sizes("targets", tuple(targets.shape), ("batch", "n_steps"), (batch, n_steps))
+    targets = _targets_like(targets, logits, batch, n_steps)
     mask = _mask_like(checked, n_steps, logits)
     # Padded targets are replaced by class 0 before the lookup, then masked out.
     safe = _zero_where_not(mask, targets)
