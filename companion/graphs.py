@@ -41,12 +41,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 import torch
 import torch.fx
 
 from companion import validation as v
-from companion.torch_rnn import BasicRNNCell
+from companion.torch_rnn import BasicRNNCell, _check_cell
 
 __all__ = [
     "UnrolledRNN",
@@ -56,21 +55,6 @@ __all__ = [
     "trace_by_running",
     "trace_unrolled",
 ]
-
-
-def _check_n_steps(n_steps: Any) -> int:
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int | np.integer):
-        raise TypeError(f"n_steps must be an int >= 1; got {type(n_steps).__name__} {n_steps!r}")
-    if n_steps < 1:
-        raise ValueError(f"n_steps must be an int >= 1; got {n_steps}")
-    return int(n_steps)
-
-
-def _check_cell(cell: Any) -> None:
-    if not isinstance(cell, BasicRNNCell):
-        raise TypeError(
-            f"cell must be a companion.torch_rnn.BasicRNNCell; got {type(cell).__name__}"
-        )
 
 
 class UnrolledRNN(torch.nn.Module):
@@ -102,7 +86,7 @@ class UnrolledRNN(torch.nn.Module):
     def __init__(self, cell: BasicRNNCell, n_steps: int) -> None:
         super().__init__()
         _check_cell(cell)
-        self.n_steps = _check_n_steps(n_steps)
+        self.n_steps = v.check_positive_int("n_steps", n_steps)
         self.cell = cell
 
     def forward(
@@ -178,7 +162,7 @@ def fx_node_count(n_steps: int, n_inputs: int = 3, n_neurons: int = 5) -> int:
     -------
     int
     """
-    n_steps = _check_n_steps(n_steps)
+    n_steps = v.check_positive_int("n_steps", n_steps)
     n_inputs = v.check_positive_int("n_inputs", n_inputs)
     n_neurons = v.check_positive_int("n_neurons", n_neurons)
     cell = BasicRNNCell(n_inputs, n_neurons, seed=0)

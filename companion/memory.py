@@ -311,14 +311,6 @@ def saved_tensor_log(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Saved
 # -------------------------------------------------------------------- checkpointing
 
 
-def _check_chunk(chunk: Any) -> int:
-    if isinstance(chunk, bool) or not isinstance(chunk, int | np.integer):
-        raise TypeError(f"chunk must be an int >= 1; got {type(chunk).__name__} {chunk!r}")
-    if chunk < 1:
-        raise ValueError(f"chunk must be an int >= 1 (steps per checkpoint); got {chunk}")
-    return int(chunk)
-
-
 def _run_chunk(
     cell: BasicRNNCell, X_chunk: torch.Tensor, h: torch.Tensor, lengths: torch.Tensor | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -357,7 +349,7 @@ def checkpointed_dynamic_rnn(
     outputs : [batch, n_steps, n_neurons] ([n_steps, batch, n_neurons] if ``time_major``)
     state : [batch, n_neurons]
     """
-    chunk = _check_chunk(chunk)
+    chunk = v.check_positive_int("chunk", chunk)
     if not isinstance(cell, BasicRNNCell):
         raise TypeError(
             f"cell must be a companion.torch_rnn.BasicRNNCell; got {type(cell).__name__}"
@@ -533,7 +525,7 @@ def compare_strategies(
         "kept_bytes": {device type: bytes kept for backward}}}``;
         ``peak_bytes`` is ``None`` without CUDA (see :func:`cuda_peak_memory`).
     """
-    chunk = _check_chunk(chunk)
+    chunk = v.check_positive_int("chunk", chunk)
     strategies: dict[str, tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = {
         "default": (dynamic_rnn, (cell, X), {}),
         "swap_memory": (dynamic_rnn, (cell, X), {"swap_memory": True}),
