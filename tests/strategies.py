@@ -37,6 +37,20 @@ def chapter_weights(seed: int = 42, dtype=np.float32) -> tuple[np.ndarray, np.nd
     return Wx, Wy, b
 
 
+def random_weights(
+    n_inputs: int = 3, n_neurons: int = 5, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """float64 ``Wx``, ``Wy`` ~ U(-0.8, 0.8) and a non-zero ``b`` ~ U(-0.5, 0.5).
+
+    The default init has ``b = 0``, which would hide a forgotten bias.
+    """
+    rng = np.random.default_rng(seed)
+    Wx = rng.uniform(-0.8, 0.8, (n_inputs, n_neurons))
+    Wy = rng.uniform(-0.8, 0.8, (n_neurons, n_neurons))
+    b = rng.uniform(-0.5, 0.5, n_neurons)
+    return Wx, Wy, b
+
+
 def chapter_by_hand(Wx: np.ndarray, Wy: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The chapter's hand-unrolled two steps, in float64: Y0, Y1 (each [4, 5])."""
     Wx, Wy, b = (np.asarray(a, dtype=np.float64) for a in (Wx, Wy, b))

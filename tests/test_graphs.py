@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from strategies import random_weights
 
 from companion import graphs
 from companion import torch_rnn as tr
@@ -18,11 +19,8 @@ from companion import torch_rnn as tr
 
 def random_cell(n_inputs=3, n_neurons=5, *, seed=0, nonlinearity="tanh", dtype=torch.float64):
     """Non-zero bias, so that a trace forgetting ``b`` would be caught."""
-    rng = np.random.default_rng(seed)
     return tr.BasicRNNCell.from_weights(
-        rng.uniform(-0.8, 0.8, (n_inputs, n_neurons)),
-        rng.uniform(-0.8, 0.8, (n_neurons, n_neurons)),
-        rng.uniform(-0.5, 0.5, n_neurons),
+        *random_weights(n_inputs, n_neurons, seed),
         nonlinearity=nonlinearity,
         dtype=dtype,
     )

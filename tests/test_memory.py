@@ -18,6 +18,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from strategies import random_weights
 from torch.autograd.graph import saved_tensors_hooks
 
 from companion import graphs, memory
@@ -25,11 +26,8 @@ from companion import torch_rnn as tr
 
 
 def random_cell(n_inputs=3, n_neurons=5, *, seed=0, dtype=torch.float32, nonlinearity="tanh"):
-    rng = np.random.default_rng(seed)
     return tr.BasicRNNCell.from_weights(
-        rng.uniform(-0.8, 0.8, (n_inputs, n_neurons)),
-        rng.uniform(-0.8, 0.8, (n_neurons, n_neurons)),
-        rng.uniform(-0.5, 0.5, n_neurons),
+        *random_weights(n_inputs, n_neurons, seed),
         nonlinearity=nonlinearity,
         dtype=dtype,
     )

@@ -17,6 +17,7 @@ from strategies import (
     chapter_by_hand,
     chapter_weights,
     phi,
+    random_weights,
     reference_rnn,
 )
 
@@ -25,11 +26,8 @@ from companion import numpy_rnn as nr
 
 def random_cell(n_inputs=3, n_neurons=5, *, seed=0, dtype=np.float32, nonlinearity="tanh"):
     """A cell with a non-zero bias (the default init has b = 0, which hides bias bugs)."""
-    rng = np.random.default_rng(seed)
     return nr.BasicRNNCell.from_weights(
-        rng.uniform(-0.8, 0.8, (n_inputs, n_neurons)),
-        rng.uniform(-0.8, 0.8, (n_neurons, n_neurons)),
-        rng.uniform(-0.5, 0.5, n_neurons),
+        *random_weights(n_inputs, n_neurons, seed),
         nonlinearity=nonlinearity,
         dtype=dtype,
     )

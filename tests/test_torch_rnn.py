@@ -19,6 +19,7 @@ from strategies import (
     assert_bitwise_zero,
     chapter_by_hand,
     chapter_weights,
+    random_weights,
     reference_rnn,
 )
 
@@ -28,11 +29,9 @@ from companion import torch_rnn as tr
 
 def random_cell(n_inputs=3, n_neurons=5, *, seed=0, dtype=torch.float32, nonlinearity="tanh"):
     """A cell with a non-zero bias (the default init has b = 0, which hides bias bugs)."""
-    rng = np.random.default_rng(seed)
+    weights = random_weights(n_inputs, n_neurons, seed)
     return tr.BasicRNNCell.from_weights(
-        torch.from_numpy(rng.uniform(-0.8, 0.8, (n_inputs, n_neurons))),
-        torch.from_numpy(rng.uniform(-0.8, 0.8, (n_neurons, n_neurons))),
-        torch.from_numpy(rng.uniform(-0.5, 0.5, n_neurons)),
+        *(torch.from_numpy(w) for w in weights),  # tensors: from_weights' tensor path
         nonlinearity=nonlinearity,
         dtype=dtype,
     )
