@@ -345,8 +345,9 @@ def _run(
     1. *Pack*: list the valid ``(t, i)`` pairs step by step, instances sorted by
        length, so that the instances running at step ``t`` are a prefix
        (``PackedSequence.data``'s layout; :mod:`companion.packing`).
-    2. :func:`_recurrence` on the packed rows.
-    3. *Unpack*: scatter the rows back into zero-filled padded outputs.
+    2. :func:`_recurrence` on the packed rows, followed by one row of zeros.
+    3. *Unpack*: one gather builds the padded outputs; every padding position
+       reads the row of zeros.
 
     Without ``sequence_length`` (or when every length is ``n_steps``) the
     time-major array already is the packed layout, and 1 and 3 cost nothing.
@@ -359,31 +360,34 @@ def _run(
     if full:
         X_tm = X if time_major else X.transpose(1, 0, 2)
         X_packed = X_tm.reshape(n_steps * batch, n_inputs)  # a copy only if batch-major
-        h0_sorted = h0
-    else:
-        rows = plan.packed_rows(n_steps, time_major)
-        X_packed = np.take(X.reshape(-1, n_inputs), rows, axis=0)  # gather the valid rows
-        h0_sorted = h0[plan.order]
-
-    packed = _recurrence(cell, X_packed, h0_sorted, plan.active.tolist())
-
-    if full:
+        packed = _recurrence(cell, X_packed, h0, plan.active.tolist())
         outputs_tm = packed.reshape(n_steps, batch, n_neurons)
         # Batch-major outputs are a transposed view, as torch.nn.RNN(batch_first=True)
         # returns: copying them into batch-major memory would cost one more pass.
         outputs = outputs_tm if time_major else outputs_tm.transpose(1, 0, 2)
         state = outputs_tm[-1].copy() if n_steps else h0.copy()
-    else:
-        outputs = np.zeros(X.shape[:2] + (n_neurons,), dtype=cell.dtype)
-        outputs.reshape(-1, n_neurons)[rows] = packed  # steps past each end stay exactly 0
-        state = h0.copy()
-        instances, last = plan.last_rows()
-        state[instances] = packed[last]
+        return outputs, state
+
+    # With padding: every index the call needs, then the loop on the packed rows.
+    rows = plan.packed_rows(n_steps, time_major)
+    index = plan.unpacked_rows(n_steps, time_major)
+    instances, last = plan.last_rows()
+    X_packed = np.take(X.reshape(-1, n_inputs), rows, axis=0)  # gather the valid rows
+    packed = np.empty((len(rows) + 1, n_neurons), dtype=cell.dtype)
+    packed[-1] = 0  # the row every padding position reads: exact zeros
+    _recurrence(cell, X_packed, h0[plan.order], plan.active.tolist(), out=packed[:-1])
+    outputs = np.take(packed, index, axis=0).reshape(X.shape[:2] + (n_neurons,))
+    state = h0.copy()
+    state[instances] = packed[last]
     return outputs, state
 
 
 def _recurrence(
-    cell: BasicRNNCell, X_packed: np.ndarray, h0: np.ndarray, sizes: list[int]
+    cell: BasicRNNCell,
+    X_packed: np.ndarray,
+    h0: np.ndarray,
+    sizes: list[int],
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """The recurrence on packed rows: ``h_t = phi(x_t @ Wx + b + h_{t-1} @ Wy)``.
 
@@ -394,14 +398,16 @@ def _recurrence(
         of step ``t`` are the first ``sizes[t]`` instances of the sorted batch.
     h0 : [batch, n_neurons], the initial states of the sorted batch.
     sizes : non-increasing number of running instances per step.
+    out : C-contiguous [sum(sizes), n_neurons] or None
+        Where to write the result (a new array if None).
 
     Returns
     -------
-    [sum(sizes), n_neurons]: ``h_t`` of every packed row.
+    [sum(sizes), n_neurons]: ``h_t`` of every packed row (``out`` if given).
     """
     # x_t @ Wx + b does not depend on h: one GEMM for every step at once. The
     # result is also the output buffer: each step overwrites its rows with h_t.
-    H = X_packed @ cell.Wx
+    H = np.matmul(X_packed, cell.Wx, out=out)
     H += cell.b
     # Scratch for h_{t-1} @ Wy, allocated once: no allocation inside the loop.
     hWy = np.empty((sizes[0] if sizes else 0, cell.n_neurons), dtype=cell.dtype)

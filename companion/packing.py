@@ -72,15 +72,43 @@ class PackingPlan:
         batch = self.order.size
         return t * batch + instance if time_major else instance * n_steps + t
 
+    def unpacked_rows(self, n_steps: int, time_major: bool) -> np.ndarray:
+        """The inverse of :meth:`packed_rows`: where each padded row comes from.
+
+        Row ``p`` of the caller's padded array (reshaped to ``[-1, n_features]``,
+        ``[batch, n_steps, ...]`` or, with ``time_major``, ``[n_steps, batch, ...]``)
+        is packed row ``unpacked_rows(...)[p]``; a padding position (``t >=
+        length``) gets ``sum(lengths)``, one past the last packed row. Appending
+        one row of zeros to the packed rows therefore turns unpacking into a single
+        gather that also writes the zeros of the padding.
+
+        Returns
+        -------
+        int64 [batch * n_steps]
+        """
+        total = int(self.offsets[-1])
+        t = np.arange(n_steps, dtype=np.int64)
+        # Instance i sits at row j = inverse[i] of the sorted batch; while it runs,
+        # step t holds it at packed row offsets[t] + j.
+        j = self.inverse[:, None]
+        start = self.offsets[np.minimum(t, self.n_run)][None, :]
+        rows = np.where(t[None, :] < self.sorted_lengths[j], start + j, total)
+        return (rows.T if time_major else rows).ravel()
+
+    @cached_property
+    def sorted_lengths(self) -> np.ndarray:
+        """int64 [batch]: the lengths of the sorted batch (non-increasing)."""
+        j = np.arange(self.order.size, dtype=np.int64)
+        # Length of sorted instance j = number of steps with more than j running
+        # (``active`` is non-increasing, so those steps are a prefix).
+        return np.searchsorted(-self.active, -j, side="left").astype(np.int64)
+
     def last_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """``(instances, rows)``: for every instance with ``length >= 1``, the packed row
         that holds its last valid step -- the final state ``state[instance]``."""
         n_started = int(self.active[0]) if self.n_run else 0
         j = np.arange(n_started, dtype=np.int64)
-        # Length of sorted instance j = number of steps with more than j running
-        # (``active`` is non-increasing, so those steps are a prefix).
-        lengths = np.searchsorted(-self.active, -j, side="left")
-        return self.order[:n_started], self.offsets[lengths - 1] + j
+        return self.order[:n_started], self.offsets[self.sorted_lengths[:n_started] - 1] + j
 
     def previous_rows(self) -> np.ndarray:
         """For every packed row of steps ``t >= 1``, the packed row of the same instance

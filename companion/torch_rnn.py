@@ -28,7 +28,7 @@ from torch.autograd.function import once_differentiable
 from companion import cuda_path
 from companion import validation as v
 from companion.numpy_rnn import init_weights
-from companion.packing import packing_plan
+from companion.packing import PackingPlan, packing_plan
 from companion.torch_interop import torch_rnn_from_weights, weights_from_torch_rnn
 
 __all__ = ["BasicRNNCell", "dynamic_rnn", "static_rnn"]
@@ -382,37 +382,42 @@ def _run(
 
     As :func:`companion.numpy_rnn._run`: pack the valid ``(t, i)`` pairs step by
     step with the instances sorted by length (:mod:`companion.packing`), run
-    :class:`_Recurrence` on the packed rows, scatter them back into zero-filled
-    outputs. Gathers and scatters are differentiable indexing operations, so
-    autograd routes the gradients of the padded outputs and of the state to the
-    packed rows, and those of the packed inputs back to ``X``. With ``fused``,
-    cuDNN's kernel replaces :class:`_Recurrence` (:mod:`companion.cuda_path`).
+    :class:`_Recurrence` on the packed rows, gather them into padded outputs
+    (:class:`_Unpack`; padding positions read a row of zeros). The gathers are
+    differentiable, so autograd routes the gradients of the padded outputs and
+    of the state to the packed rows, and those of the packed inputs back to
+    ``X``. With ``fused``, cuDNN's kernel replaces :class:`_Recurrence`
+    (:mod:`companion.cuda_path`).
     """
     n_steps, batch = X.shape[:2] if time_major else X.shape[1::-1]
     n_inputs, n_neurons, device = cell.n_inputs, cell.n_neurons, cell.device
     full = lengths is None or bool(np.all(lengths == n_steps))
     plan = packing_plan(np.full(batch, n_steps) if full else lengths)
+    sizes = plan.active.tolist()  # running instances per step
 
     if full:
         # Without padding the time-major tensor is already the packed layout.
         X_tm = X if time_major else X.transpose(0, 1)
         X_packed = X_tm.reshape(n_steps * batch, n_inputs)  # a copy only if batch-major
         h0_sorted = h0
-        previous = None  # h_{t-1} of the rows of steps 1.. are simply the rows before them
     else:
-        rows = torch.as_tensor(plan.packed_rows(n_steps, time_major), device=device)
+        # Every index the call needs, computed on the host from the plan up front.
+        rows = _index(plan.packed_rows(n_steps, time_major), device)
+        index = _index(plan.unpacked_rows(n_steps, time_major), device)
+        instances, last = (_index(a, device) for a in plan.last_rows())
         X_packed = X.reshape(-1, n_inputs).index_select(0, rows)
-        h0_sorted = h0.index_select(0, torch.as_tensor(plan.order, device=device))
-        previous = torch.as_tensor(plan.previous_rows(), device=device)
+        h0_sorted = h0.index_select(0, _index(plan.order, device))
 
-    sizes = plan.active.tolist()  # running instances per step
     if fused and sizes:  # (with no step to run, the loop below is free anyway)
         H = cuda_path.fused_recurrence(
             X_packed, h0_sorted, cell.Wx, cell.Wy, cell.b, sizes, cell.nonlinearity
         )
+        if not full:
+            H = torch.cat([H, H.new_zeros(1, n_neurons)])  # the row of zeros _Unpack reads
     else:
+        # The packed rows [sum(sizes), n_neurons], and with padding one row of zeros.
         H = _Recurrence.apply(
-            X_packed, h0_sorted, cell.Wx, cell.Wy, cell.b, sizes, previous, cell.nonlinearity
+            X_packed, h0_sorted, cell.Wx, cell.Wy, cell.b, plan, cell.nonlinearity, not full
         )
 
     if full:
@@ -420,13 +425,43 @@ def _run(
         outputs = outputs_tm if time_major else outputs_tm.transpose(0, 1)
         state = outputs_tm[-1].clone() if n_steps else h0.clone()
     else:
-        # Copy the packed rows into zeros (in place: the zeros need no gradient); the
-        # rows past each end stay exactly 0.
-        padded = H.new_zeros(X.shape[0] * X.shape[1], n_neurons).index_copy_(0, rows, H)
+        padded = _Unpack.apply(H, rows, index)
         outputs = padded.view(*X.shape[:2], n_neurons)
-        instances, last = (torch.as_tensor(a, device=device) for a in plan.last_rows())
         state = h0.index_copy(0, instances, H.index_select(0, last))
     return outputs, state
+
+
+def _index(rows: np.ndarray, device: torch.device) -> torch.Tensor:
+    """An int64 index computed by :mod:`companion.packing`, on ``device``."""
+    return torch.from_numpy(rows).to(device)
+
+
+class _Unpack(torch.autograd.Function):
+    """Packed rows -> zero-padded rows with one gather; the gradient goes back with another.
+
+    ``H`` [n_packed + 1, n]: the packed rows, then a row of zeros. Forward:
+    ``padded = H[index]`` (``index`` from :meth:`PackingPlan.unpacked_rows`: every
+    padding position reads the row of zeros, so no separate zero fill is needed).
+    Backward: the packed rows' gradient is ``dpadded[rows]`` (``rows`` from
+    :meth:`PackingPlan.packed_rows`) -- a gather again, where autograd's own rule
+    for ``index_select`` would scatter-add every padding gradient into the zero row.
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any, H: torch.Tensor, rows: torch.Tensor, index: torch.Tensor
+    ) -> torch.Tensor:
+        ctx.save_for_backward(rows)
+        return H.index_select(0, index)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, dpadded: torch.Tensor) -> tuple[torch.Tensor, None, None]:
+        (rows,) = ctx.saved_tensors
+        dH = dpadded.new_empty(len(rows) + 1, dpadded.shape[1])
+        torch.index_select(dpadded, 0, rows, out=dH[:-1])
+        dH[-1] = 0  # the row of zeros is a constant
+        return dH, None, None
 
 
 def _phi_(z: torch.Tensor, nonlinearity: str) -> None:
@@ -440,9 +475,13 @@ def _phi_(z: torch.Tensor, nonlinearity: str) -> None:
 class _Recurrence(torch.autograd.Function):
     """``h_t = phi(x_t @ Wx + b + h_{t-1} @ Wy)`` over packed rows, with BPTT by hand.
 
-    Rows are packed as in :func:`companion.packing.PackingPlan.packed_rows`:
-    ``sizes[0]`` rows of step 0, then ``sizes[1]`` rows of step 1, ...; the
-    instances running at step ``t`` are the first ``sizes[t]`` of the sorted batch.
+    Rows are packed as in :func:`companion.packing.PackingPlan.packed_rows`: with
+    ``sizes = plan.active``, ``sizes[0]`` rows of step 0, then ``sizes[1]`` rows of
+    step 1, ...; the instances running at step ``t`` are the first ``sizes[t]`` of
+    the sorted batch.
+    With ``zero_row`` the result has one more row, of zeros, which
+    :class:`_Unpack` reads for every padding position: [sum(sizes) + 1, n_neurons]
+    (else [sum(sizes), n_neurons]).
 
     Why a custom ``autograd.Function`` rather than letting autograd record every
     operation of the loop: autograd would save ``h_{t-1}``, ``h_t`` and ``Wy`` at
@@ -461,14 +500,21 @@ class _Recurrence(torch.autograd.Function):
         Wx: torch.Tensor,
         Wy: torch.Tensor,
         b: torch.Tensor,
-        sizes: list[int],
-        previous: torch.Tensor | None,
+        plan: PackingPlan,
         nonlinearity: str,
+        zero_row: bool,
     ) -> torch.Tensor:
+        n_packed = X_packed.shape[0]
         # x_t @ Wx + b does not depend on h: one GEMM for every step at once. The
         # result is also the output buffer: each step overwrites its rows (which hold
         # x_t @ Wx + b) with h_t.
-        H = torch.addmm(b, X_packed, Wx)
+        if zero_row:
+            H = X_packed.new_empty(n_packed + 1, Wy.shape[0])
+            H[n_packed] = 0
+            torch.addmm(b, X_packed, Wx, out=H[:n_packed])
+        else:
+            H = torch.addmm(b, X_packed, Wx)
+        sizes = plan.active.tolist()  # running instances per step
         h, start = h0, 0
         for k in sizes:
             h_t = H[start : start + k]  # a view: this step's rows
@@ -476,20 +522,22 @@ class _Recurrence(torch.autograd.Function):
             h_t.addmm_(h[:k], Wy)  # += h_{t-1} @ Wy: the GEMM accumulates in place (beta = 1)
             _phi_(h_t, nonlinearity)
             h = h_t  # the still-running instances are a prefix of this step's rows
-        ctx.save_for_backward(X_packed, h0, Wx, Wy, H)
-        ctx.sizes, ctx.previous, ctx.nonlinearity = sizes, previous, nonlinearity
+        ctx.save_for_backward(X_packed, h0, Wx, Wy, H[:n_packed] if zero_row else H)
+        ctx.plan, ctx.sizes, ctx.nonlinearity = plan, sizes, nonlinearity
         return H
 
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, dH: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         X_packed, h0, Wx, Wy, H = ctx.saved_tensors
-        sizes, previous = ctx.sizes, ctx.previous
+        sizes = ctx.sizes
+        n_packed = X_packed.shape[0]
         # phi'(z_t) from h_t = phi(z_t) alone: 1 - h^2 for tanh, [h > 0] for ReLU.
         dphi = 1 - H * H if ctx.nonlinearity == "tanh" else (H > 0).to(H.dtype)
         # dZ starts as dL/dh_t coming from the outputs (and the final state) and is
         # turned, step by step from the last, into dL/dz_t (z_t = argument of phi).
-        dZ = dH.clone(memory_format=torch.contiguous_format)  # ours to overwrite
+        # (The gradient reaching the row of zeros goes nowhere: that row is a constant.)
+        dZ = dH[:n_packed].clone(memory_format=torch.contiguous_format)  # ours to overwrite
         WyT = Wy.T
         dz, dphi = dZ.split(sizes), dphi.split(sizes)  # views, step by step
         for t in reversed(range(len(sizes))):
@@ -510,7 +558,10 @@ class _Recurrence(torch.autograd.Function):
             dWx = X_packed.T @ dZ
         if needs[3]:
             # dL/dWy = sum over rows of h_{t-1}^T dL/dz_t; h_{-1} is the initial state.
-            H_prev = H[: len(H) - k0] if previous is None else H.index_select(0, previous)
+            if not sizes or sizes[-1] == k0:  # (sizes never increase: all equal)
+                H_prev = H[: n_packed - k0]  # h_{t-1} is simply the block before
+            else:
+                H_prev = H.index_select(0, _index(ctx.plan.previous_rows(), H.device))
             dWy = torch.addmm(h0[:k0].T @ dZ[:k0], H_prev.T, dZ[k0:])
         if needs[4]:
             db = dZ.sum(0)

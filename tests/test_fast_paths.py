@@ -7,7 +7,7 @@ that the work is proportional to ``sum(sequence_length)``, and
 tests pin the machinery itself:
 
 * the packing indices of :class:`companion.packing.PackingPlan` against a
-  brute-force enumeration;
+  brute-force enumeration, and the gradient of unpacking;
 * ``torch.autograd.gradcheck`` (float64) of the whole ``dynamic_rnn`` --
   inputs, initial state and the three weights, with and without
   ``sequence_length`` (lengths 0 and ``n_steps`` included), tanh and ReLU;
@@ -43,7 +43,11 @@ def brute_force_packing(lengths: np.ndarray, n_steps: int, time_major: bool):
                 rows.append(t * batch + i if time_major else i * n_steps + t)
     last = {i: where[(lengths[i] - 1, j)] for j, i in enumerate(order) if lengths[i] > 0}
     previous = [where[(t - 1, j)] for (t, j) in sorted(where, key=where.get) if t > 0]
-    return rows, last, previous
+    # Padded position -> packed row, or len(rows) (the row of zeros) for padding.
+    unpacked = [len(rows)] * (batch * n_steps)
+    for r, p in enumerate(rows):
+        unpacked[p] = r
+    return rows, last, previous, unpacked
 
 
 @given(
@@ -55,12 +59,30 @@ def test_packing_indices_match_brute_force(lengths, extra_steps, time_major):
     lengths = np.array(lengths, dtype=np.int64)
     n_steps = int(lengths.max(initial=0)) + extra_steps
     plan = packing_plan(lengths)
-    rows, last, previous = brute_force_packing(lengths, n_steps, time_major)
+    rows, last, previous, unpacked = brute_force_packing(lengths, n_steps, time_major)
     assert plan.packed_rows(n_steps, time_major).tolist() == rows
+    assert plan.unpacked_rows(n_steps, time_major).tolist() == unpacked
+    assert plan.sorted_lengths.tolist() == sorted(lengths.tolist(), reverse=True)
     assert plan.offsets.tolist() == [0, *np.cumsum(plan.active).tolist()]
     instances, last_rows = plan.last_rows()
     assert dict(zip(instances.tolist(), last_rows.tolist(), strict=True)) == last
     assert plan.previous_rows().tolist() == previous
+
+
+def test_unpack_gradient_is_autograds_own_rule():
+    """``_Unpack``'s backward (a gather) equals autograd's rule for ``index_select``
+    (a scatter-add), except for the row of zeros, which is a constant."""
+    lengths = np.array([3, 0, 1, 3, 2])
+    plan = packing_plan(lengths)
+    rows, index = plan.packed_rows(4, False), plan.unpacked_rows(4, False)
+    H = torch.randn(len(rows) + 1, 2, dtype=torch.float64, requires_grad=True)
+    G = torch.randn(len(index), 2, dtype=torch.float64)
+    (ours,) = torch.autograd.grad(
+        tr._Unpack.apply(H, torch.from_numpy(rows), torch.from_numpy(index)), H, G
+    )
+    (autograd,) = torch.autograd.grad(H.index_select(0, torch.from_numpy(index)), H, G)
+    assert torch.equal(ours[:-1], autograd[:-1])
+    assert torch.equal(ours[-1], torch.zeros(2, dtype=torch.float64))
 
 
 # ------------------------------------------------------------------ BPTT by hand
