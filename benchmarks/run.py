@@ -12,6 +12,8 @@ What is measured (float32, ``--threads`` threads for NumPy's BLAS and for torch)
   ``torch_rnn.dynamic_rnn`` forward + backward against ``torch.nn.RNN`` forward +
   backward, and each backend with ``sequence_length`` drawn uniformly from
   ``1..n_steps`` against the same call at full length;
+* **the loop alone** -- the recurrence without packing or unpacking, ragged
+  against full length: the floor under the ragged ratio of the whole call;
 * **static vs dynamic** -- ``static_rnn`` (one cell call per step) against
   ``dynamic_rnn``, per step;
 * **linearity** -- time against ``n_steps`` and against ``batch``, with a
@@ -349,6 +351,83 @@ def print_header(title: str) -> None:
     )
 
 
+def bench_loop_alone(shapes, repeats: int) -> list[dict]:
+    """The recurrence alone, ragged against full length: the floor under the ragged ratio.
+
+    The whole call also packs the inputs and unpacks the outputs. Here only the
+    loop runs (``numpy_rnn._recurrence``, ``torch_rnn._Recurrence``), on inputs
+    packed beforehand, for the drawn lengths and for full length. Packing can
+    only add to this ratio: a ragged target below it needs cheaper steps, not a
+    better packing.
+    """
+    import numpy as np
+    import torch
+
+    from companion.packing import packing_plan
+
+    rows = []
+    for shape in shapes:
+        p = Problem(shape)
+        batch, n_steps, n_inputs, n_neurons = shape
+        plans = {"full": packing_plan(np.full(batch, n_steps)), "ragged": packing_plan(p.lengths)}
+        X_tm = np.ascontiguousarray(p.X.transpose(1, 0, 2)).reshape(-1, n_inputs)
+        X_packed = {
+            "full": X_tm,
+            "ragged": np.take(
+                p.X.reshape(-1, n_inputs), plans["ragged"].packed_rows(n_steps, False), 0
+            ),
+        }
+        rng = np.random.default_rng(1)
+        fns: dict[str, Callable[[], Any]] = {}
+        for kind, plan in plans.items():
+            sizes = plan.active.tolist()
+            X = X_packed[kind]
+            fns[f"numpy {kind}"] = loop_numpy(p, X, sizes)
+            fns[f"torch {kind}"] = loop_torch(p, torch.from_numpy(X), plan, kind == "ragged", None)
+            dH = rng.standard_normal((len(X) + (kind == "ragged"), n_neurons)).astype(np.float32)
+            fns[f"torch_fb {kind}"] = loop_torch(
+                p, torch.from_numpy(X), plan, kind == "ragged", torch.from_numpy(dH)
+            )
+        t = timeit(fns, repeats)
+        for name, label in (
+            ("numpy", "numpy loop alone ragged / full"),
+            ("torch", "torch fwd loop alone ragged / full"),
+            ("torch_fb", "torch fwd+bwd loop alone ragged / full"),
+        ):
+            r = row(label, shape, t[f"{name} ragged"], t[f"{name} full"], None)
+            r["mean_length_fraction"] = float(p.lengths.mean()) / n_steps
+            rows.append(r)
+        print_rows(rows[-3:])
+    return rows
+
+
+def loop_numpy(p: Problem, X_packed, sizes: list[int]) -> Callable[[], Any]:
+    """``numpy_rnn._recurrence`` alone, from zero initial states."""
+    h0 = p.np_cell.zero_state(p.shape[0])
+    return lambda: p.nr._recurrence(p.np_cell, X_packed, h0, sizes)
+
+
+def loop_torch(p: Problem, X_packed, plan, zero_row: bool, dH) -> Callable[[], Any]:
+    """``torch_rnn._Recurrence`` alone: forward without autograd, or forward + backward."""
+    torch, cell = p.torch, p.cell
+    h0 = torch.zeros(p.shape[0], p.shape[3])
+
+    def forward() -> Any:
+        return p.tr._Recurrence.apply(
+            X_packed, h0, cell.Wx, cell.Wy, cell.b, plan, cell.nonlinearity, zero_row
+        )
+
+    def run() -> None:
+        if dH is None:
+            with torch.no_grad():
+                forward()
+        else:
+            cell.zero_grad(set_to_none=True)
+            forward().backward(dH)
+
+    return run
+
+
 def bench_static_vs_dynamic(shapes, repeats: int) -> list[dict]:
     rows = []
     for shape in shapes:
@@ -566,7 +645,9 @@ def step_cost_one(shape, repeats: int, np, torch) -> dict[str, Any]:
     fns = {f"numpy {k}": numpy_steps(k) for k in ks}
     fns.update({f"torch {k}": torch_steps(k) for k in ks})
     with torch.no_grad():
-        t = timeit(fns, max(5, repeats))
+        # More repeats than elsewhere: each call is short, and on a virtual machine the
+        # second BLAS thread (used only by the largest k) is sometimes slow to run.
+        t = timeit(fns, 3 * repeats)
     sizes = [int((p.lengths > s).sum()) for s in range(n_steps)]
     result: dict[str, Any] = {"k": ks}
     for backend in ("numpy", "torch"):
@@ -700,6 +781,8 @@ def main(argv: list[str] | None = None) -> int:
     print_header("targets")
     result["targets_rows"] = bench_targets(SHAPES, repeats)
     if not args.quick:
+        print_header("the loop alone, ragged / full (no packing: the floor of the ratio above)")
+        result["loop_alone"] = bench_loop_alone(SHAPES, repeats)
         print_header("static vs dynamic unrolling (forward, per step)")
         result["static_vs_dynamic"] = bench_static_vs_dynamic(SHAPES, repeats)
         print("\n== cost against n_steps and batch (forward, min ms)")

@@ -47,9 +47,14 @@ def test_runner_writes_every_section(tmp_path, monkeypatch):
     out = tmp_path / "cpu.json"
     assert run.main(["--repeats", "1", "--wait-quiet", "0", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
-    for key in ("machine", "targets_rows", "static_vs_dynamic", "linearity", "breakdown",
-                "step_cost", "all_targets_met"):  # fmt: skip
+    for key in ("machine", "targets_rows", "loop_alone", "static_vs_dynamic", "linearity",
+                "breakdown", "step_cost", "all_targets_met"):  # fmt: skip
         assert key in result
+    assert {r["comparison"] for r in result["loop_alone"]} == {
+        "numpy loop alone ragged / full",
+        "torch fwd loop alone ragged / full",
+        "torch fwd+bwd loop alone ragged / full",
+    }
     assert {r["comparison"] for r in result["targets_rows"]} >= {
         "numpy fwd / nn.RNN fwd",
         "torch fwd+bwd / nn.RNN fwd+bwd",
@@ -65,6 +70,7 @@ def test_committed_results_have_what_the_appendix_reads():
     assert (64, 50, 32, 128) in shapes and (256, 100, 128, 256) in shapes
     for shape in shapes:
         assert str(shape) in result["breakdown"]["shapes"] and str(shape) in result["step_cost"]
+    assert {tuple(r["shape"]) for r in result["loop_alone"]} == set(shapes)
 
 
 def test_gpu_check_without_cuda_says_so(tmp_path):
