@@ -786,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
         print_header("static vs dynamic unrolling (forward, per step)")
         result["static_vs_dynamic"] = bench_static_vs_dynamic(SHAPES, repeats)
         print("\n== cost against n_steps and batch (forward, min ms)")
-        result["linearity"] = bench_linearity(max(5, repeats // 2))
+        result["linearity"] = bench_linearity(repeats)
         print("\n== where the time goes (forward)")
         result["breakdown"] = bench_breakdown(SHAPES, repeats)
         print("\n== one step of the loop against the rows still running")
