@@ -807,6 +807,13 @@ def main(argv: list[str] | None = None) -> int:
         print("targets MISSED: " + "; ".join(f"{r['comparison']} {r['shape']}" for r in missed))
     else:
         print("all targets met")
+    floor = [r for r in result.get("loop_alone", []) if r["ratio_min"] > TARGETS["ragged"]]
+    if floor:
+        print(
+            f"the loop alone is already above the ragged target ({TARGETS['ragged']}), so no "
+            "packing can meet it: "
+            + "; ".join(f"{r['comparison']} {r['shape']} {r['ratio_min']:.2f}" for r in floor)
+        )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         tmp = args.out.with_suffix(".tmp.json")
