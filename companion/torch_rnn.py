@@ -393,7 +393,6 @@ def _run(
     n_inputs, n_neurons, device = cell.n_inputs, cell.n_neurons, cell.device
     full = lengths is None or bool(np.all(lengths == n_steps))
     plan = packing_plan(np.full(batch, n_steps) if full else lengths)
-    sizes = plan.active.tolist()  # running instances per step
 
     if full:
         # Without padding the time-major tensor is already the packed layout.
@@ -408,14 +407,15 @@ def _run(
         X_packed = X.reshape(-1, n_inputs).index_select(0, rows)
         h0_sorted = h0.index_select(0, _index(plan.order, device))
 
-    if fused and sizes:  # (with no step to run, the loop below is free anyway)
+    if fused and plan.n_run:  # (with no step to run, the loop below is free anyway)
+        sizes = plan.active.tolist()  # running instances per step
         H = cuda_path.fused_recurrence(
             X_packed, h0_sorted, cell.Wx, cell.Wy, cell.b, sizes, cell.nonlinearity
         )
         if not full:
             H = torch.cat([H, H.new_zeros(1, n_neurons)])  # the row of zeros _Unpack reads
     else:
-        # The packed rows [sum(sizes), n_neurons], and with padding one row of zeros.
+        # The packed rows [sum(lengths), n_neurons], and with padding one row of zeros.
         H = _Recurrence.apply(
             X_packed, h0_sorted, cell.Wx, cell.Wy, cell.b, plan, cell.nonlinearity, not full
         )
