@@ -24,3 +24,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def backend(request) -> Backend:
     """Each test using it runs once per backend."""
     return Backend(request.param)
+
+
+@pytest.fixture
+def no_tf32():
+    """True float32 on CUDA: TF32 off for matmuls and cuDNN, restored afterwards."""
+    import torch
+
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    yield
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
