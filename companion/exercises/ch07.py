@@ -13,7 +13,6 @@ the typical mistake when the answer matches one.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +20,7 @@ import numpy as np
 
 from companion import numpy_rnn as nr
 from companion import sequences as sq
-from companion.exercises.feedback import CheckResult, Mistake, run_checks
+from companion.exercises.feedback import CheckResult, Mistake, on_copies, run_checks
 from companion.packing import packing_plan
 
 __all__ = ["check_final_state", "check_mask_outputs", "check_packing_plan"]
@@ -40,23 +39,6 @@ _SOURCE_X = np.array(
     dtype=np.float64,
 )
 _SOURCE_LENGTHS = np.array([2, 1, 2, 2])
-
-
-def _on_copies(fn: Any, index_hint: str | None = None) -> Any:
-    """Call ``fn`` on deep copies of the case (so in-place edits don't leak into the
-    reference or the mistakes); optionally add a hint to an ``IndexError``."""
-    if not callable(fn):
-        return fn
-
-    def wrapped(**case: Any) -> Any:
-        try:
-            return fn(**copy.deepcopy(case))
-        except IndexError as exc:
-            if index_hint is None:
-                raise
-            raise IndexError(f"{exc}（{index_hint}）") from None
-
-    return wrapped
 
 
 def _cell(n_inputs: int, n_neurons: int, seed: int) -> nr.BasicRNNCell:
@@ -141,7 +123,7 @@ def check_mask_outputs(fn: Callable[[np.ndarray, np.ndarray], Any]) -> CheckResu
     """
     return run_checks(
         "把序列结束之后的输出置零",
-        _on_copies(fn),
+        on_copies(fn),
         reference=lambda outputs, lengths: sq.mask_outputs(outputs, lengths),
         cases=_mask_cases(),
         mistakes=[
@@ -264,7 +246,7 @@ def check_final_state(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], Any]) -
     """
     return run_checks(
         "取最后一个有效时间步的状态",
-        _on_copies(
+        on_copies(
             fn,
             index_hint="提示：下标越界。长度为 n 的序列，最后一个有效时间步是 n-1，不是 n；"
             "满长度的序列用 n 做下标就越界了",
@@ -374,7 +356,7 @@ def check_packing_plan(fn: Callable[[np.ndarray], Any]) -> CheckResult:
     return run_checks(
         "打包计划：排序 order 与每步的实例数 active",
         # positional: the reader may name the argument freely
-        _on_copies(fn if not callable(fn) else lambda lengths: fn(lengths)),
+        on_copies(fn if not callable(fn) else lambda lengths: fn(lengths)),
         reference=_plan_reference,
         cases=_plan_cases(),
         mistakes=[

@@ -9,25 +9,17 @@ The references are :func:`companion.sequences.lengths_from_eos` and
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from companion import sequences as sq
-from companion.exercises.feedback import CheckResult, Mistake, run_checks
+from companion.exercises.feedback import CheckResult, Mistake, on_copies, run_checks
 
 __all__ = ["check_lengths_from_eos", "check_masked_loss"]
 
 PAD, EOS = 0, 2
-
-
-def _on_copies(fn: Any) -> Any:
-    """Call ``fn`` on deep copies of the case, so in-place edits do no harm."""
-    if not callable(fn):
-        return fn
-    return lambda **case: fn(**copy.deepcopy(case))
 
 
 # --------------------------------------------------------------------------
@@ -111,7 +103,7 @@ def check_lengths_from_eos(fn: Callable[[np.ndarray, int], Any]) -> CheckResult:
     """
     return run_checks(
         "由 EOS 的位置求序列长度",
-        _on_copies(fn),
+        on_copies(fn),
         reference=lambda tokens, eos_id: sq.lengths_from_eos(tokens, eos_id),
         cases=_eos_cases(),
         mistakes=[
@@ -242,7 +234,7 @@ def check_masked_loss(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], Any]) -
     """
     return run_checks(
         "只在有效位置上求平均的交叉熵",
-        _on_copies(fn),
+        on_copies(fn),
         reference=lambda logits, targets, lengths: sq.sequence_cross_entropy(
             logits, targets, lengths
         ),

@@ -15,11 +15,13 @@ The pattern every chapter's checker follows::
 ``run_checks`` calls ``candidate`` on every case; if an output differs from the
 reference it first asks whether it equals one of the known ``mistakes`` (computed
 on the same case) and names it; otherwise it reports the first difference
-precisely (shape, or instance/time step and size of the largest gap).
+precisely (shape, or instance/time step and size of the largest gap). Wrap the
+candidate in ``on_copies`` when it might modify its arguments in place.
 """
 
 from __future__ import annotations
 
+import copy
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -131,6 +133,25 @@ def _matches(got: tuple[Any, ...], mistake: Mistake, case: Mapping[str, Any], at
     return len(wrong) == len(got) and all(
         describe_difference("", a, b, atol=atol) is None for a, b in zip(got, wrong, strict=True)
     )
+
+
+def on_copies(fn: Any, index_hint: str | None = None) -> Any:
+    """Call the learner's ``fn`` on deep copies of each case, so in-place edits don't
+    leak into the reference or the mistakes; with ``index_hint``, add it to an
+    ``IndexError``. Anything that is not callable is returned as is (``run_checks``
+    reports it)."""
+    if not callable(fn):
+        return fn
+
+    def wrapped(**case: Any) -> Any:
+        try:
+            return fn(**copy.deepcopy(case))
+        except IndexError as exc:
+            if index_hint is None:
+                raise
+            raise IndexError(f"{exc}（{index_hint}）") from None
+
+    return wrapped
 
 
 def run_checks(
