@@ -6,6 +6,7 @@ Usage::
     python tools/execute_notebooks.py book/part1      # every notebook under a folder
     python tools/execute_notebooks.py a.ipynb b.ipynb # only these notebooks
     python tools/execute_notebooks.py --normalize-only book   # no execution
+    python tools/execute_notebooks.py --check book    # execute, compare, write nothing
 
 Each notebook runs top to bottom in a fresh ``python3`` kernel whose current
 directory is the notebook's folder, with the environment of the Makefile
@@ -62,7 +63,9 @@ ENV_DEFAULTS = {
     "MKL_NUM_THREADS": "2",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
 }
-ENV_FIXED = {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+# TQDM_DISABLE: progress bars are for readers running a chapter themselves; they
+# never reach a stored (and compared) output.
+ENV_FIXED = {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "TQDM_DISABLE": "1"}
 
 VOLATILE_CELL_METADATA = ("execution", "ExecuteTime", "collapsed", "scrolled", "pycharm", "vscode")
 VOLATILE_NOTEBOOK_METADATA = ("widgets", "vscode", "interpreter", "toc", "varInspector", "colab")
@@ -186,6 +189,20 @@ def write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
+def _differences(path: Path, nb: Any) -> list[str]:
+    """Where the executed ``nb`` differs from the notebook stored at ``path`` (empty: none)."""
+    if path.read_bytes() == serialize(nb).encode("utf-8"):
+        return []
+    stored, _ = read_notebook(path)
+    where = []
+    for index, (old, new) in enumerate(zip(stored.cells, nb.cells, strict=False)):
+        if old.get("outputs") != new.get("outputs") or old.get("source") != new.get("source"):
+            where.append(f"cell {index} ({old.get('id')})")
+    if len(stored.cells) != len(nb.cells):
+        where.append(f"{len(stored.cells)} cells stored, {len(nb.cells)} executed")
+    return where or ["metadata or formatting"]
+
+
 def _set_environment() -> None:
     for key, value in ENV_DEFAULTS.items():
         os.environ.setdefault(key, value)
@@ -233,6 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="only strip volatile metadata; do not execute",
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="execute, but write nothing: fail if a notebook on disk would change",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -258,8 +280,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             failures.append(path)
             print(f"FAILED  {path}\n{exc}", file=sys.stderr)
             continue
-        changed = write_if_changed(path, serialize(nb))
-        status = "updated" if changed else "unchanged"
+        if args.check:
+            changed = _differences(path, nb)
+            if changed:
+                failures.append(path)
+                print(f"DIFFERS  {path}: {'; '.join(changed)}", file=sys.stderr)
+        else:
+            changed = write_if_changed(path, serialize(nb))
+        status = (
+            ("differs" if changed else "same")
+            if args.check
+            else ("updated" if changed else "unchanged")
+        )
         print(f"{status:9s} {path}  ({time.perf_counter() - start:.1f} s)", flush=True)
 
     if failures:
