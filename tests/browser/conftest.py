@@ -107,8 +107,8 @@ class Network:
 
 
 @pytest.fixture(scope="session")
-def browser(origin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Network]]:
-    """A Chromium context (new empty profile) whose requests may only go to ``origin``."""
+def playwright() -> Iterator[Any]:
+    """One Playwright driver for the whole session (the sync API cannot be nested)."""
     exe = chromium_path()
     if not exe.is_file() or not os.access(exe, os.X_OK):
         unavailable(
@@ -119,7 +119,31 @@ def browser(origin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
         from playwright.sync_api import sync_playwright
     except ImportError:  # pragma: no cover - playwright is pinned in the test extra
         unavailable("Playwright for Python is not installed (pip install -e '.[test]')")
+    with sync_playwright() as driver:
+        yield driver
 
+
+def launch_chromium(playwright: Any, profile: Path, route: Any, width: int = 1280) -> Any:
+    """Debian's Chromium: a new empty profile, offline flags, every request sent to ``route``."""
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(chromium_path()),
+        headless=True,
+        args=CHROMIUM_FLAGS,
+        viewport={"width": width, "height": 900},
+        locale="zh-CN",
+        service_workers="block",
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    context.route("**/*", route)
+    return context
+
+
+@pytest.fixture(scope="session")
+def browser(
+    origin: str, playwright: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Any, Network]]:
+    """A Chromium context (new empty profile) whose requests may only go to ``origin``."""
     network = Network(origin)
 
     def route(route: Any) -> None:
@@ -130,28 +154,16 @@ def browser(origin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
             network.blocked.append(url)
             route.abort("blockedbyclient")
 
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(exe),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 900},
-            locale="zh-CN",
-            service_workers="block",
+    context = launch_chromium(playwright, tmp_path_factory.mktemp("chromium-profile"), route)
+    try:
+        yield context, network
+    finally:
+        context.close()
+        report = artifacts_dir()
+        report.mkdir(parents=True, exist_ok=True)
+        (report / "blocked_requests.txt").write_text(
+            "".join(f"{url}\n" for url in network.blocked) or "none\n", encoding="utf-8"
         )
-        try:
-            context.set_default_timeout(TIMEOUT_MS)
-            context.route("**/*", route)
-            yield context, network
-        finally:
-            context.close()
-            report = artifacts_dir()
-            report.mkdir(parents=True, exist_ok=True)
-            (report / "blocked_requests.txt").write_text(
-                "".join(f"{url}\n" for url in network.blocked) or "none\n", encoding="utf-8"
-            )
 
 
 @dataclass
