@@ -13,7 +13,7 @@ export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test unit nbval lint format execute clean env browser-test bench
+.PHONY: book test unit lint format execute portability lab clean env browser-test bench
 
 env: $(STAMP)
 
@@ -27,13 +27,14 @@ $(STAMP): pyproject.toml constraints.txt
 book: $(STAMP)
 	$(JB) build . --builder html -W --keep-going
 
-## Every test: lint, unit tests, notebooks re-executed and compared, strict book build,
-## then the browser tests against the site just built.
+## Every test: lint, unit tests, notebooks re-executed and compared (nbval) on this machine
+## and on an emulated old x86 with one thread, strict book build, then the browser tests
+## (the site just built, and a chapter run in JupyterLab).
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest tests --ignore=tests/browser
-	$(PY) -m pytest --nbval --nbval-sanitize-with tools/nbval_sanitize.cfg -p no:randomly book
+	$(PY) tools/portability.py native old-x86
 	$(MAKE) --no-print-directory book
 	$(MAKE) --no-print-directory browser-test
 
@@ -58,6 +59,15 @@ format: $(STAMP)
 ## Re-execute every notebook in place and strip volatile metadata (idempotent).
 execute: $(STAMP)
 	$(PY) tools/execute_notebooks.py book
+
+## Stored outputs on other machines: nbval and a byte-for-byte re-execution of every
+## notebook under emulated CPUs (no AVX-512, old x86) and 1, 2 or 4 threads.
+portability: $(STAMP)
+	$(PY) tools/portability.py --execute
+
+## JupyterLab on the chapters, with the course's kernel (prints the URL to open).
+lab: $(STAMP)
+	$(PY) tools/lab.py
 
 ## Timings of companion against torch.nn.RNN on this machine (2 threads): prints a table,
 ## writes benchmarks/results/cpu.json and re-executes the appendix page that plots it.

@@ -1,6 +1,6 @@
 """The basic recurrent layer in NumPy: the course's reference implementation.
 
-One step of a layer of ``n_neurons`` recurrent neurons (equation 14-2, chapter 1)::
+One step of a layer of ``n_neurons`` recurrent neurons (equation (1.2), chapter 1)::
 
     h_t = phi(x_t @ Wx + h_prev @ Wy + b)
 
@@ -77,7 +77,7 @@ def init_weights(
 class BasicRNNCell:
     """A layer of ``n_neurons`` recurrent neurons; one call computes one time step.
 
-    ``h_t = phi(x_t @ Wx + h_prev @ Wy + b)`` (equation 14-2, chapter 1).
+    ``h_t = phi(x_t @ Wx + h_prev @ Wy + b)`` (equation (1.2), chapter 1).
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """The basic recurrent layer in PyTorch: same names and results as :mod:`companion.numpy_rnn`.
 
-One step (equation 14-2, chapter 1)::
+One step (equation (1.2), chapter 1)::
 
     h_t = phi(x_t @ Wx + h_prev @ Wy + b)
 
@@ -78,7 +78,7 @@ def _as_tensor(name: str, value: Any, cell: BasicRNNCell) -> torch.Tensor:
 class BasicRNNCell(torch.nn.Module):
     """A layer of ``n_neurons`` recurrent neurons; one call computes one time step.
 
-    ``h_t = phi(x_t @ Wx + h_prev @ Wy + b)`` (equation 14-2, chapter 1).
+    ``h_t = phi(x_t @ Wx + h_prev @ Wy + b)`` (equation (1.2), chapter 1).
 
     Parameters
     ----------

@@ -1,11 +1,11 @@
 """Shared test data for the ``companion`` tests: hypothesis strategies and NumPy oracles.
 
-Everything here is written from the contract in ``COURSE.md`` ("`companion`
+Everything here is written from the contract in ``CONTRIBUTING.md`` ("`companion`
 contracts"), never from the implementation:
 
 * :func:`rnn_cases` -- a hypothesis strategy for random RNN problems
   (batch, n_steps, sizes, lengths including 0 and full length, initial state);
-* :func:`reference_rnn` -- a direct NumPy loop of equation 14-2 with TensorFlow
+* :func:`reference_rnn` -- a direct NumPy loop of equation (1.2) with TensorFlow
   1.x ``sequence_length`` semantics, used as the oracle in the unit tests;
 * the source chapter's 4-instance, 2-step example (:data:`CHAPTER_X0`,
   :data:`CHAPTER_X1`, :func:`chapter_weights`);

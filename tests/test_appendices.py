@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 GLOSSARY = REPO / "book" / "appendix" / "glossary.md"
 TF1 = REPO / "book" / "appendix" / "tf1_mapping.ipynb"
 
-#: The standard terms every chapter uses (COURSE.md, "Terminology") and their aliases.
+#: The standard terms every chapter uses (CONTRIBUTING.md, "Writing a chapter") and their aliases.
 REQUIRED_TERMS = """
 循环神经网络 递归神经网络 循环神经元 循环层 时间步 展开 隐状态 记忆单元 小批量
 序列到序列 序列到向量 向量到序列 编码器-解码器 编码器 解码器 静态展开 动态展开

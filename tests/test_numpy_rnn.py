@@ -1,6 +1,6 @@
 """Unit tests of ``companion.numpy_rnn``, the NumPy reference implementation.
 
-The contract is COURSE.md's "`companion` contracts": shapes, dtypes, seeds,
+The contract is CONTRIBUTING.md's "`companion` contracts": shapes, dtypes, seeds,
 the step equation ``h_t = phi(x_t Wx + h_prev Wy + b)``, static and dynamic
 unrolling, and TensorFlow 1.x ``sequence_length`` semantics.
 """
@@ -296,7 +296,7 @@ def test_static_rnn_equals_dynamic_rnn():
 
 
 def test_static_rnn_calls_the_cell_once_per_step():
-    """COURSE.md, chapter 5: static unrolling is one cell call per step, shared weights."""
+    """Chapter 5: static unrolling is one cell call per step, shared weights."""
     calls = []
 
     class SpyCell(nr.BasicRNNCell):

@@ -1,6 +1,6 @@
 """Unit tests of ``companion.torch_rnn``, the PyTorch implementation (CPU here).
 
-Same contract as the NumPy reference (COURSE.md, "`companion` contracts"), plus
+Same contract as the NumPy reference (CONTRIBUTING.md, "`companion` contracts"), plus
 what PyTorch adds: the cell is an ``nn.Module`` with parameters ``Wx``, ``Wy``,
 ``b``; NumPy inputs are accepted; autograd reaches X, the initial state and the
 parameters; ``swap_memory=True`` changes nothing but where activations live.
@@ -317,7 +317,7 @@ def test_static_rnn_equals_dynamic_rnn():
 
 
 def test_static_rnn_calls_the_cell_once_per_step():
-    """COURSE.md, chapter 5: static unrolling is one cell call per step, shared weights."""
+    """Chapter 5: static unrolling is one cell call per step, shared weights."""
     calls = []
 
     class SpyCell(tr.BasicRNNCell):

@@ -1,4 +1,6 @@
-"""Bad input gets a clear error, raised before any computation (COURSE.md contracts).
+"""Bad input gets a clear error, raised before any computation.
+
+The policy is CONTRIBUTING.md's, "`companion` contracts".
 
 Every case runs against both backends. Each asserts the exact exception type
 (``TypeError`` for a wrong kind of object or dtype, ``ValueError`` for a wrong
