@@ -10,107 +10,119 @@ import numpy as np
 import pytest
 
 from companion import numpy_rnn as nrnn
-from companion.exercises.ch03 import check_seq_to_vector, check_vector_to_sequence_inputs
+from companion.exercises.ch03 import (
+    _LAST_VALID_MISTAKES,
+    check_last_valid_outputs,
+    check_vector_to_sequence_inputs,
+)
 from companion.exercises.feedback import CheckResult
 
-# --------------------------------------------------------------------------- seq-to-vector
+# --------------------------------------------------------------------------- padded seq-to-vector
 
 
 def outputs_of(cell, X):
     return nrnn.dynamic_rnn(cell, X)[0]
 
 
-def test_seq_to_vector_reference_passes():
-    result = check_seq_to_vector(lambda cell, X: outputs_of(cell, X)[:, -1])
+def last_valid(cell, X, lengths):
+    return outputs_of(cell, X)[np.arange(X.shape[0]), lengths - 1]
+
+
+def test_last_valid_reference_passes():
+    result = check_last_valid_outputs(last_valid)
     assert isinstance(result, CheckResult)
     assert result.passed, str(result)
     assert "通过" in str(result)
 
 
-def test_seq_to_vector_final_state_passes():
-    assert check_seq_to_vector(lambda cell, X: nrnn.dynamic_rnn(cell, X)[1])
+def test_last_valid_loop_over_instances_passes():
+    def by_instance(cell, X, lengths):
+        rows = []
+        for i, n in enumerate(lengths):
+            outputs, state = nrnn.dynamic_rnn(cell, X[i : i + 1, :n])  # only the real steps
+            rows.append(state[0])
+        return np.stack(rows)
+
+    assert check_last_valid_outputs(by_instance)
 
 
-def test_seq_to_vector_step_by_step_loop_passes():
-    def by_hand(cell, X):
-        h = cell.zero_state(X.shape[0])
-        for t in range(X.shape[1]):
-            h = cell(X[:, t], h)
-        return h
-
-    assert check_seq_to_vector(by_hand)
+def test_last_valid_sequence_length_passes():
+    """dynamic_rnn's sequence_length (chapter 7) returns exactly these vectors as state."""
+    assert check_last_valid_outputs(
+        lambda cell, X, lengths: nrnn.dynamic_rnn(cell, X, sequence_length=lengths)[1]
+    )
 
 
-def test_seq_to_vector_torch_tensor_answer_passes():
+def test_last_valid_torch_tensor_answer_passes():
     torch = pytest.importorskip("torch")
-    assert check_seq_to_vector(lambda cell, X: torch.from_numpy(outputs_of(cell, X)[:, -1]))
+    assert check_last_valid_outputs(
+        lambda cell, X, lengths: torch.from_numpy(last_valid(cell, X, lengths))
+    )
 
 
 @pytest.mark.parametrize(
     ("wrong", "name"),
     [
-        (lambda cell, X: outputs_of(cell, X)[:, 0], "第一个时间步"),
-        (lambda cell, X: outputs_of(cell, X)[-1], "最后一个实例"),
-        (lambda cell, X: outputs_of(cell, X)[:, -2], "倒数第二个时间步"),
-        (lambda cell, X: outputs_of(cell, X).mean(axis=1), "平均"),
-        (lambda cell, X: outputs_of(cell, X).sum(axis=1), "求了和"),
-        (lambda cell, X: outputs_of(cell, X), "全部时间步"),
-        (lambda cell, X: nrnn.dynamic_rnn(cell, X, time_major=True)[1], "time_major"),
+        (lambda cell, X, lengths: outputs_of(cell, X)[:, -1], "outputs[:, -1]"),
+        (lambda cell, X, lengths: nrnn.dynamic_rnn(cell, X)[1], "outputs[:, -1]"),
+        (
+            lambda cell, X, lengths: outputs_of(cell, X)[np.arange(len(lengths)), lengths],
+            "差了一步",
+        ),
+        (lambda cell, X, lengths: outputs_of(cell, X)[:, lengths - 1], "[batch, batch, n_neurons]"),
     ],
-    ids=["first-step", "last-instance", "second-last", "mean", "sum", "all-outputs", "time-major"],
+    ids=["padded-last-step", "padded-state", "one-step-late", "fancy-index-without-instances"],
 )
-def test_seq_to_vector_names_each_mistake(wrong, name):
-    result = check_seq_to_vector(wrong)
+def test_last_valid_names_each_mistake(wrong, name):
+    result = check_last_valid_outputs(wrong)
     assert not result.passed
     assert len(result.messages) == 1
     assert name in result.messages[0], str(result)
 
 
-def test_seq_to_vector_last_instance_named_even_when_shapes_coincide():
-    """With batch == n_steps, outputs[-1] has the right shape; the values betray it."""
-
-    def wrong(cell, X):
-        if X.shape[0] != X.shape[1]:
-            return outputs_of(cell, X)[:, -1]  # right on the other cases
-        return outputs_of(cell, X)[-1]
-
-    result = check_seq_to_vector(wrong)
+@pytest.mark.parametrize("mistake", _LAST_VALID_MISTAKES, ids=lambda m: m.name)
+def test_last_valid_each_listed_mistake_gets_its_own_message(mistake):
+    result = check_last_valid_outputs(mistake.compute)
     assert not result.passed
-    assert "最后一个实例" in result.messages[0]
+    assert f"：{mistake.name}。{mistake.hint}" in result.messages[0]
 
 
-def test_seq_to_vector_unknown_error_reports_where():
-    result = check_seq_to_vector(lambda cell, X: outputs_of(cell, X)[:, -1] + 0.5)
+def test_last_valid_in_place_edit_does_not_spoil_later_cases():
+    def edits_then_right(cell, X, lengths):
+        answer = last_valid(cell, X, lengths)
+        X[:] = 0.0
+        lengths[:] = 1
+        return answer
+
+    assert check_last_valid_outputs(edits_then_right)
+
+
+def test_last_valid_unknown_error_reports_where():
+    result = check_last_valid_outputs(lambda cell, X, lengths: last_valid(cell, X, lengths) + 0.5)
     assert not result.passed
     message = result.messages[0]
     assert "数值不对" in message
     assert "实例 = " in message and "神经元 = " in message
 
 
-def test_seq_to_vector_wrong_shape_reported():
-    result = check_seq_to_vector(lambda cell, X: np.zeros(3))
+def test_last_valid_wrong_shape_reported():
+    result = check_last_valid_outputs(lambda cell, X, lengths: np.zeros(3))
     assert not result.passed
     assert "形状" in result.messages[0]
 
 
-def test_seq_to_vector_returning_the_pair_is_reported():
-    result = check_seq_to_vector(lambda cell, X: nrnn.dynamic_rnn(cell, X))
-    assert not result.passed
-    assert "应返回 1 个值" in result.messages[0]
-
-
-def test_seq_to_vector_crash_gets_clear_message():
-    def crashes(cell, X):
+def test_last_valid_crash_gets_clear_message():
+    def crashes(cell, X, lengths):
         raise RuntimeError("boom")
 
-    result = check_seq_to_vector(crashes)
+    result = check_last_valid_outputs(crashes)
     assert not result.passed
     assert "运行出错" in result.messages[0]
     assert "RuntimeError: boom" in result.messages[0]
 
 
-def test_seq_to_vector_not_callable():
-    result = check_seq_to_vector(np.zeros(3))
+def test_last_valid_not_callable():
+    result = check_last_valid_outputs(np.zeros(3))
     assert not result.passed
     assert "函数" in result.messages[0]
 
@@ -164,7 +176,7 @@ def features_first(v, n_steps):
     [
         (lambda v, n_steps: np.stack([v] * n_steps, axis=1), "每个时间步都重复"),
         (last_step, "最后一个时间步"),
-        (time_major, "时间主序"),
+        (time_major, "时间优先"),
         (features_first, "[batch, n_inputs, n_steps]"),
         (lambda v, n_steps: first_step(v, n_steps + 1), "多了一个时间步"),
     ],
@@ -182,7 +194,7 @@ def test_vector_to_sequence_time_major_named_even_when_shapes_coincide():
 
     result = check_vector_to_sequence_inputs(wrong)
     assert not result.passed
-    assert "时间主序" in result.messages[0]
+    assert "时间优先" in result.messages[0]
 
 
 def test_vector_to_sequence_unknown_error_reports_time_step():

@@ -1,6 +1,6 @@
 """Checkers for the exercises of chapter 1 (循环神经元与循环层).
 
-* :func:`check_rnn_step` -- one step of a recurrent layer, equation (14-2)::
+* :func:`check_rnn_step` -- one step of a recurrent layer, equation (1.2)::
 
       h_t = tanh(x @ Wx + h @ Wy + b)
 
@@ -137,7 +137,7 @@ _STEP_MISTAKES = [
     Mistake(
         "结果被转置了（按列向量算的）",
         lambda Wx, Wy, b, x, h: np.tanh(x @ Wx + h @ Wy + b).T,
-        "公式 (14-1) 里的 x 是列向量；一次处理整个小批量时每个实例占一行，"
+        "式 (1.1) 里的 x 是列向量；一次处理整个小批量时每个实例占一行，"
         "结果的形状应是 [batch, n_neurons]。",
     ),
 ]

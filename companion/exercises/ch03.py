@@ -1,8 +1,16 @@
 """Checkers for the exercises of chapter 3 (输入与输出序列).
 
-* :func:`check_seq_to_vector` -- a sequence-to-vector network keeps only the
-  output of the last time step: ``fn(cell, X) -> vector`` with ``X``
-  [batch, n_steps, n_inputs] and ``vector`` [batch, n_neurons].
+* :func:`check_last_valid_outputs` -- a sequence-to-vector network on a batch
+  of sequences of different lengths, padded at the end to a common
+  ``n_steps``: ``fn(cell, X, lengths) -> vector`` with ``X`` [batch, n_steps,
+  n_inputs], ``lengths`` [batch] (integers in 1 .. n_steps) and ``vector``
+  [batch, n_neurons], the output of instance ``i`` at its last real step::
+
+      outputs = dynamic_rnn(cell, X)[0]
+      vector = outputs[np.arange(batch), lengths - 1]
+
+  The padding never reaches those outputs: ``y(t)`` depends only on
+  ``x(0) ... x(t)`` (the last section of the chapter).
 * :func:`check_vector_to_sequence_inputs` -- the input of a vector-to-sequence
   network: the vector at time step 0, zeros after it: ``fn(v, n_steps) -> X``
   with ``v`` [batch, n_inputs] and ``X`` [batch, n_steps, n_inputs].
@@ -19,32 +27,42 @@ from typing import Any
 import numpy as np
 
 from companion import numpy_rnn as nrnn
-from companion.exercises.feedback import CheckResult, Mistake, run_checks
+from companion.exercises.feedback import CheckResult, Mistake, on_copies, run_checks
 
-__all__ = ["check_seq_to_vector", "check_vector_to_sequence_inputs"]
+__all__ = ["check_last_valid_outputs", "check_vector_to_sequence_inputs"]
 
 
 # --------------------------------------------------------------------------
-# Sequence to vector
+# Sequence to vector on padded sequences of different lengths
 # --------------------------------------------------------------------------
 
 
-def _seq_to_vector_cases() -> list[dict[str, Any]]:
-    """Cells and inputs to try; float64 so that only real mistakes differ.
+def _last_valid_cases() -> list[dict[str, Any]]:
+    """Cells, padded inputs and lengths to try; float64 so that only real mistakes differ.
 
-    The second case has ``batch == n_steps``: ``outputs[-1]`` then has the right
-    shape and only its values give the mistake away.
+    The padding is random, not zeros, so that reading past the end of a sequence
+    always changes the answer. The first two cases have no sequence of full
+    length (so an answer one step too late can be computed and named); the
+    second has ``batch == n_steps`` (``outputs[:, lengths - 1]`` then has a
+    plausible size, and only its shape or values give it away); the last one
+    has a sequence of length 1 and one of full length.
     """
-    rng = np.random.default_rng(303)
+    rng = np.random.default_rng(305)
+    sizes = [
+        (4, 6, 3, 5, [3, 5, 1, 4]),
+        (3, 3, 2, 3, [2, 1, 2]),
+        (3, 5, 4, 2, [5, 1, 3]),
+    ]
     cases = []
-    for batch, n_steps, n_inputs, n_neurons in ((4, 6, 3, 5), (3, 3, 2, 3), (2, 5, 4, 2)):
+    for batch, n_steps, n_inputs, n_neurons, lengths in sizes:
         cell = nrnn.BasicRNNCell.from_weights(
             rng.uniform(-0.9, 0.9, (n_inputs, n_neurons)),
             rng.uniform(-0.9, 0.9, (n_neurons, n_neurons)),
             rng.uniform(-0.3, 0.3, n_neurons),
             dtype=np.float64,
         )
-        cases.append({"cell": cell, "X": rng.normal(size=(batch, n_steps, n_inputs))})
+        X = rng.normal(size=(batch, n_steps, n_inputs))
+        cases.append({"cell": cell, "X": X, "lengths": np.array(lengths)})
     return cases
 
 
@@ -52,68 +70,55 @@ def _outputs(cell: nrnn.BasicRNNCell, X: np.ndarray) -> np.ndarray:
     return nrnn.dynamic_rnn(cell, X)[0]
 
 
-_SEQ_TO_VECTOR_MISTAKES = [
+def _last_valid(cell: nrnn.BasicRNNCell, X: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    return _outputs(cell, X)[np.arange(X.shape[0]), np.asarray(lengths) - 1]
+
+
+_LAST_VALID_MISTAKES = [
     Mistake(
-        "取成了第一个时间步的输出 outputs[:, 0]",
-        lambda cell, X: _outputs(cell, X)[:, 0],
-        "序列到向量网络要的是读完整个序列之后的输出，即最后一个时间步 outputs[:, -1]。",
+        "取成了补齐后的最后一个时间步 outputs[:, -1]（或 dynamic_rnn 返回的 state）",
+        lambda cell, X, lengths: _outputs(cell, X)[:, -1],
+        "较短的序列在补齐的部分也被运行了，最后一步的输出已经读过填充值。"
+        "第 i 个实例要取它自己的最后一步：outputs[i, lengths[i] - 1]。",
     ),
     Mistake(
-        "outputs[-1] 取的是最后一个实例，而不是最后一个时间步",
-        lambda cell, X: _outputs(cell, X)[-1],
-        "dynamic_rnn 默认批量在前，outputs 的形状是 [batch, n_steps, n_neurons]，"
-        "第 0 轴是实例；最后一个时间步是 outputs[:, -1]。",
+        "差了一步：取的是 outputs[i, lengths[i]]",
+        lambda cell, X, lengths: _outputs(cell, X)[np.arange(X.shape[0]), lengths],
+        "长度为 L 的序列占第 0 … L-1 步，最后一个真实时间步的下标是 lengths[i] - 1。",
     ),
     Mistake(
-        "取成了倒数第二个时间步的输出 outputs[:, -2]",
-        lambda cell, X: _outputs(cell, X)[:, -2],
-        "最后一个时间步的下标是 -1（或 n_steps - 1）。",
-    ),
-    Mistake(
-        "对所有时间步的输出取了平均",
-        lambda cell, X: _outputs(cell, X).mean(axis=1),
-        "平均池化是另一种汇总方式，但本练习（以及本章的序列到向量网络）只保留最后一个输出。",
-    ),
-    Mistake(
-        "对所有时间步的输出求了和",
-        lambda cell, X: _outputs(cell, X).sum(axis=1),
-        "只保留最后一个时间步的输出 outputs[:, -1]，不要把各步相加。",
-    ),
-    Mistake(
-        "返回了全部时间步的输出",
-        lambda cell, X: _outputs(cell, X),
-        "序列到向量网络只保留最后一个时间步：返回 outputs[:, -1]（或 dynamic_rnn 返回的 state）。",
-    ),
-    Mistake(
-        "把批量在前的 X 当成了时间主序（time_major=True）",
-        lambda cell, X: nrnn.dynamic_rnn(cell, X, time_major=True)[1],
-        "X 的形状是 [batch, n_steps, n_inputs]，调用 dynamic_rnn 时保持默认 time_major=False。",
+        "outputs[:, lengths - 1] 的形状是 [batch, batch, n_neurons]",
+        lambda cell, X, lengths: _outputs(cell, X)[:, np.asarray(lengths) - 1],
+        "这样写会给每个实例取出所有实例的那些时间步。"
+        "实例的下标也要给出，并与时间步一一配对：outputs[np.arange(batch), lengths - 1]。",
     ),
 ]
 
 
-def check_seq_to_vector(fn: Callable[..., Any]) -> CheckResult:
-    """Check ``fn(cell, X) -> vector``, the output of a sequence-to-vector network.
+def check_last_valid_outputs(fn: Callable[..., Any]) -> CheckResult:
+    """Check ``fn(cell, X, lengths) -> vector``: sequence to vector on padded sequences.
 
     Parameters
     ----------
     fn : callable
-        Takes ``cell`` (a :class:`companion.numpy_rnn.BasicRNNCell`) and ``X``
-        [batch, n_steps, n_inputs]; returns the vector of every instance,
-        [batch, n_neurons]: the output at the last time step.
+        Takes ``cell`` (a float64 :class:`companion.numpy_rnn.BasicRNNCell`),
+        ``X`` [batch, n_steps, n_inputs] (sequence ``i`` is real for its first
+        ``lengths[i]`` steps and padded after them) and ``lengths`` [batch]
+        (integers, 1 <= lengths[i] <= n_steps); returns [batch, n_neurons], the
+        output of every instance at its last real step ``lengths[i] - 1``.
 
     Returns
     -------
     CheckResult
-        Passed, or a Chinese message naming the mistake (first step taken,
-        ``outputs[-1]`` on a batch-major array, mean over time, ...).
+        Passed, or a Chinese message naming the mistake (the padded last step
+        ``outputs[:, -1]``, one step too late, ``outputs[:, lengths - 1]``).
     """
     return run_checks(
-        "序列到向量：只保留最后一个时间步的输出",
-        fn,
-        reference=lambda cell, X: nrnn.dynamic_rnn(cell, X)[0][:, -1],
-        cases=_seq_to_vector_cases(),
-        mistakes=_SEQ_TO_VECTOR_MISTAKES,
+        "序列到向量：长短不一的序列各取最后一个真实时间步",
+        on_copies(fn),
+        reference=_last_valid,
+        cases=_last_valid_cases(),
+        mistakes=_LAST_VALID_MISTAKES,
         output_names=("向量",),
         axes=(("实例", "神经元"),),
     )
@@ -175,9 +180,9 @@ _VECTOR_TO_SEQUENCE_MISTAKES = [
         "向量应放在第 0 个时间步 X[:, 0]，网络从一开始就看到它，后面的步骤输入零向量。",
     ),
     Mistake(
-        "轴的顺序不对：时间步放在了第 0 轴（时间主序）",
+        "轴的顺序不对：时间步放在了第 0 轴（时间优先）",
         _time_major,
-        "要求的形状是批量在前的 [batch, n_steps, n_inputs]，第 0 轴是实例。",
+        "要求的形状是批量优先的 [batch, n_steps, n_inputs]，第 0 轴是实例。",
     ),
     Mistake(
         "轴的顺序不对：得到的是 [batch, n_inputs, n_steps]",
