@@ -689,8 +689,8 @@ def sequence_types() -> Figure:
 # --------------------------------------------------------------------------
 
 
-def static_vs_dynamic(n_steps: int = 4) -> Figure:
-    """Static unrolling (left) against dynamic unrolling (right).
+def static_vs_dynamic(n_steps: int = 4, stacked: bool = False) -> Figure:
+    """Static unrolling (left, or top) against dynamic unrolling (right, or bottom).
 
     Used in chapters 5 (静态展开) and 6 (动态展开). Left: ``static_rnn`` builds
     one graph node per step, ``n_steps`` copies of the cell that all use the
@@ -703,12 +703,16 @@ def static_vs_dynamic(n_steps: int = 4) -> Figure:
     ----------
     n_steps : int, default 4
         Number of copies drawn in the static half, at least 1.
+    stacked : bool, default False
+        Draw the dynamic half under the static one instead of beside it: the
+        figure is then half as wide, and its text stays readable on a phone.
 
     Returns
     -------
     matplotlib.figure.Figure
         Two axes (static, dynamic); every cell is a box patch with gid
-        ``"cell"`` (``n_steps`` + 1 of them).
+        ``"cell"`` (``n_steps`` + 1 of them); the two tensors of the dynamic
+        half are box patches with gid ``"tensor"``.
 
     Raises
     ------
@@ -720,8 +724,9 @@ def static_vs_dynamic(n_steps: int = 4) -> Figure:
     spacing = 1.6
     left = (-0.9, (n_steps - 1) * spacing + 0.9, -2.8, 2.5)
     left = (min(left[0], -2.0), max(left[1], 2.0), left[2], left[3])
-    right = (-2.5, 3.0, -2.8, 2.5)
-    fig, (ax_s, ax_d) = _canvas([[left, right]], gap=0.8)
+    right = (-2.8, 3.3, -2.8, 2.5)
+    rows = [[left], [right]] if stacked else [[left, right]]
+    fig, (ax_s, ax_d) = _canvas(rows, gap=0.8)
 
     # Static: one copy of the cell per step.
     _title(ax_s, "static unrolling")
@@ -788,7 +793,7 @@ def static_vs_dynamic(n_steps: int = 4) -> Figure:
         _box(
             ax_d,
             (0.25, y),
-            5.1,
+            5.8,  # wide enough for the longer label, "outputs: [...]", with a margin
             0.5,
             text,
             face="white",
@@ -797,6 +802,7 @@ def static_vs_dynamic(n_steps: int = 4) -> Figure:
             size=_SMALL - 2,
             family="monospace",
             rounding=0.08,
+            gid="tensor",
         )
     _arrow(ax_d, [(cx, -1.95), (cx, -0.1 - h / 2)], color=_INPUT)
     _text(ax_d, (cx + 0.1, -1.45), "X[:, t]", size=_SMALL - 2, family="monospace", ha="left")

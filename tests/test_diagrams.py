@@ -103,6 +103,14 @@ def test_static_vs_dynamic_steps(n_steps):
     assert len(_patches(diagrams.static_vs_dynamic(n_steps), "cell")) == n_steps + 1
 
 
+def test_static_vs_dynamic_stacked_is_narrower_and_taller():
+    side_by_side = diagrams.static_vs_dynamic(4).get_size_inches()
+    stacked_fig = diagrams.static_vs_dynamic(4, stacked=True)
+    stacked = stacked_fig.get_size_inches()
+    assert stacked[0] < 0.6 * side_by_side[0] and stacked[1] > 1.8 * side_by_side[1]
+    assert len(_patches(stacked_fig, "cell")) == 5
+
+
 def test_padding_grid_follows_arguments():
     fig = diagrams.padding_and_lengths((3, 1), n_steps=3)
     cells = _patches(fig, "cell")
@@ -154,3 +162,26 @@ def test_eos_masks_steps_after_eos():
 def test_bad_arguments_name_the_argument(call, argument):
     with pytest.raises(ValueError, match=argument):
         call()
+
+
+@pytest.mark.parametrize("stacked", [False, True])
+def test_static_vs_dynamic_tensor_labels_fit_their_boxes(stacked):
+    """The labels of the two tensors ("outputs: [...]", the longer one) are not clipped."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = diagrams.static_vs_dynamic(4, stacked=stacked)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = _patches(fig, "tensor")
+    assert len(boxes) == 2
+    labels = [t for t in fig.findobj(Text) if t.get_text().startswith(("X:", "outputs:"))]
+    assert len(labels) == 2
+    for label in labels:
+        inner = label.get_window_extent(renderer)
+        box = next(
+            b.get_window_extent(renderer)
+            for b in boxes
+            if b.contains_point(((inner.x0 + inner.x1) / 2, (inner.y0 + inner.y1) / 2))
+        )
+        assert box.x0 < inner.x0 and inner.x1 < box.x1, label.get_text()

@@ -1,8 +1,8 @@
 """Tests of the chapter 4 checkers (``companion.exercises.ch04``).
 
 The reference solution passes (NumPy or torch, tuple or list); every typical
-mistake of a hand-unrolled RNN is named in its own message; a crashing answer
-gets a clear message.
+mistake of a hand-unrolled RNN, and of its gradients derived by hand, is named
+in its own message; a crashing answer gets a clear message.
 """
 
 from __future__ import annotations
@@ -10,7 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from companion.exercises.ch04 import check_three_step_rnn, check_two_step_rnn
+from companion.exercises.ch04 import (
+    check_three_step_rnn,
+    check_two_step_grads,
+    check_two_step_rnn,
+)
 from companion.exercises.feedback import CheckResult
 
 
@@ -172,3 +176,109 @@ def test_three_steps_two_outputs_only():
     result = check_three_step_rnn(lambda X0, X1, X2, Wx, Wy, b: two_steps(X0, X1, Wx, Wy, b))
     assert not result.passed
     assert "应返回 3 个值" in result.messages[0]
+
+
+# --------------------------------------------------------------------------- gradients by hand
+
+
+def grads(X0, X1, Wx, Wy, b):
+    """dL/dWx, dL/dWy for L = sum(Y1), back-propagated by hand."""
+    Y0 = np.tanh(X0 @ Wx + b)
+    Y1 = np.tanh(Y0 @ Wy + X1 @ Wx + b)
+    D1 = 1 - Y1**2  # dL/dZ1 (dL/dY1 = 1)
+    D0 = (D1 @ Wy.T) * (1 - Y0**2)  # dL/dZ0
+    return X1.T @ D1 + X0.T @ D0, Y0.T @ D1
+
+
+def test_grads_reference_passes():
+    result = check_two_step_grads(grads)
+    assert result.passed, str(result)
+
+
+def test_grads_float32_list_and_torch_answers_pass():
+    torch = pytest.importorskip("torch")
+
+    def as_list_float32(X0, X1, Wx, Wy, b):
+        f = np.float32
+        return list(grads(f(X0), f(X1), f(Wx), f(Wy), f(b)))
+
+    def by_autograd(X0, X1, Wx, Wy, b):
+        X0, X1, Wx, Wy, b = (torch.as_tensor(a, dtype=torch.float64) for a in (X0, X1, Wx, Wy, b))
+        Wx.requires_grad_()
+        Wy.requires_grad_()
+        Y1 = torch.tanh(torch.tanh(X0 @ Wx + b) @ Wy + X1 @ Wx + b)
+        Y1.sum().backward()
+        return Wx.grad, Wy.grad
+
+    assert check_two_step_grads(as_list_float32)
+    assert check_two_step_grads(by_autograd)
+
+
+def only_direct_term(X0, X1, Wx, Wy, b):
+    Y0 = np.tanh(X0 @ Wx + b)
+    D1 = 1 - np.tanh(Y0 @ Wy + X1 @ Wx + b) ** 2
+    return X1.T @ D1, Y0.T @ D1
+
+
+def no_tanh_derivative(X0, X1, Wx, Wy, b):
+    Y0 = np.tanh(X0 @ Wx + b)
+    G = np.ones((X0.shape[0], Wx.shape[1]))
+    return X1.T @ G + X0.T @ (G @ Wy.T), Y0.T @ G
+
+
+def no_tanh_derivative_at_step_0(X0, X1, Wx, Wy, b):
+    Y0 = np.tanh(X0 @ Wx + b)
+    D1 = 1 - np.tanh(Y0 @ Wy + X1 @ Wx + b) ** 2
+    return X1.T @ D1 + X0.T @ (D1 @ Wy.T), Y0.T @ D1
+
+
+def wy_not_transposed(X0, X1, Wx, Wy, b):
+    Y0 = np.tanh(X0 @ Wx + b)
+    D1 = 1 - np.tanh(Y0 @ Wy + X1 @ Wx + b) ** 2
+    return X1.T @ D1 + X0.T @ ((D1 @ Wy) * (1 - Y0**2)), Y0.T @ D1
+
+
+def dwy_transposed(X0, X1, Wx, Wy, b):
+    dWx, dWy = grads(X0, X1, Wx, Wy, b)
+    return dWx, dWy.T
+
+
+def dwx_transposed(X0, X1, Wx, Wy, b):
+    dWx, dWy = grads(X0, X1, Wx, Wy, b)
+    return dWx.T, dWy
+
+
+GRAD_MISTAKES = {
+    "漏掉了经过 Y0 的那条路径": only_direct_term,
+    "漏掉了 tanh 的导数": no_tanh_derivative,
+    "第 0 步漏掉了 tanh 的导数": no_tanh_derivative_at_step_0,
+    "没有转置 Wy": wy_not_transposed,
+    "∂L/∂Wy 的乘积顺序反了": dwy_transposed,
+    "∂L/∂Wx 的乘积顺序反了": dwx_transposed,
+}
+
+
+@pytest.mark.parametrize("name", list(GRAD_MISTAKES))
+def test_grads_names_each_mistake(name):
+    result = check_two_step_grads(GRAD_MISTAKES[name])
+    assert not result.passed
+    assert len(result.messages) == 1
+    assert name in result.messages[0], str(result)
+
+
+def test_grads_messages_are_distinct():
+    messages = {str(check_two_step_grads(wrong)) for wrong in GRAD_MISTAKES.values()}
+    assert len(messages) == len(GRAD_MISTAKES)
+
+
+def test_grads_unfinished_answer_reports_position():
+    result = check_two_step_grads(lambda X0, X1, Wx, Wy, b: (np.zeros_like(Wx), np.zeros_like(Wy)))
+    assert not result.passed
+    assert result.messages[0].startswith("第 1 个测试用例：dWx")
+    assert "输入 = " in result.messages[0] and "神经元 = " in result.messages[0]
+
+
+def test_grads_order_of_outputs_matters():
+    result = check_two_step_grads(lambda X0, X1, Wx, Wy, b: grads(X0, X1, Wx, Wy, b)[::-1])
+    assert not result.passed
+    assert "dWx" in result.messages[0]

@@ -10,10 +10,13 @@ with ``Xt`` [batch, n_inputs], ``Wx`` [n_inputs, n_neurons], ``Wy``
 [n_neurons, n_neurons], ``b`` [n_neurons] and ``Yt`` [batch, n_neurons].
 
 * :func:`check_two_step_rnn` -- ``fn(X0, X1, Wx, Wy, b) -> (Y0, Y1)``;
-* :func:`check_three_step_rnn` -- ``fn(X0, X1, X2, Wx, Wy, b) -> (Y0, Y1, Y2)``.
+* :func:`check_three_step_rnn` -- ``fn(X0, X1, X2, Wx, Wy, b) -> (Y0, Y1, Y2)``;
+* :func:`check_two_step_grads` -- ``fn(X0, X1, Wx, Wy, b) -> (dWx, dWy)``: the
+  gradients of ``L = sum(Y1)`` derived by hand (back-propagation through the
+  two steps), compared with PyTorch's autograd.
 
-The reference is :func:`companion.numpy_rnn.static_rnn`; the reader may
-return NumPy arrays or torch tensors, as a tuple or a list.
+The reference of the forward checkers is :func:`companion.numpy_rnn.static_rnn`;
+the reader may return NumPy arrays or torch tensors, as a tuple or a list.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 from companion import numpy_rnn as nrnn
 from companion.exercises.feedback import CheckResult, Mistake, run_checks
 
-__all__ = ["check_three_step_rnn", "check_two_step_rnn"]
+__all__ = ["check_three_step_rnn", "check_two_step_grads", "check_two_step_rnn"]
 
 _AXES = ("实例", "神经元")
 
@@ -261,4 +264,164 @@ def check_three_step_rnn(fn: Callable[..., Any]) -> CheckResult:
         mistakes=_three_step_mistakes() + _common_mistakes(3),
         output_names=("Y0", "Y1", "Y2"),
         axes=(_AXES, _AXES, _AXES),
+    )
+
+
+# --------------------------------------------------------------------------
+# Gradients of the two-step network, derived by hand
+# --------------------------------------------------------------------------
+#
+# With L = sum(Y1), G = dL/dY1 = 1 and
+#
+#     D1 = dL/dZ1 = G * (1 - Y1**2)              (through tanh at step 1)
+#     D0 = dL/dZ0 = (D1 @ Wy.T) * (1 - Y0**2)    (back through Wy, then tanh at step 0)
+#     dL/dWy = Y0.T @ D1                          (Wy is used at step 1 only)
+#     dL/dWx = X1.T @ D1 + X0.T @ D0              (Wx is used at both steps)
+
+
+def _grads_reference(X0: Any, X1: Any, Wx: Any, Wy: Any, b: Any) -> tuple[np.ndarray, ...]:
+    """``(dL/dWx, dL/dWy)`` for ``L = sum(Y1)``, by PyTorch's autograd in float64."""
+    import torch
+
+    def t(a: Any) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(a, dtype=np.float64))
+
+    Wx_t, Wy_t = t(Wx).requires_grad_(), t(Wy).requires_grad_()
+    Y0 = torch.tanh(t(X0) @ Wx_t + t(b))
+    Y1 = torch.tanh(Y0 @ Wy_t + t(X1) @ Wx_t + t(b))
+    dWx, dWy = torch.autograd.grad(Y1.sum(), (Wx_t, Wy_t))
+    return dWx.numpy(), dWy.numpy()
+
+
+def _grads_by_hand(
+    *,
+    tanh_prime_1: bool = True,
+    tanh_prime_0: bool = True,
+    through_y0: bool = True,
+    wy_transposed: bool = True,
+    dwy_transposed: bool = False,
+    dwx_transposed: bool = False,
+) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+    """The hand derivation above, with one or more of its steps done wrong."""
+
+    def grads(X0, X1, Wx, Wy, b):
+        X0, X1, Wx, Wy, b = (np.asarray(a, dtype=np.float64) for a in (X0, X1, Wx, Wy, b))
+        Y0 = np.tanh(X0 @ Wx + b)
+        Y1 = np.tanh(Y0 @ Wy + X1 @ Wx + b)
+        D1 = np.ones_like(Y1) * ((1 - Y1**2) if tanh_prime_1 else 1.0)
+        D0 = (D1 @ (Wy.T if wy_transposed else Wy)) * ((1 - Y0**2) if tanh_prime_0 else 1.0)
+        dWy = D1.T @ Y0 if dwy_transposed else Y0.T @ D1
+        dWx = X1.T @ D1
+        if through_y0:
+            dWx = dWx + X0.T @ D0
+        if dwx_transposed:
+            dWx = dWx.T
+        return dWx, dWy
+
+    return grads
+
+
+_GRAD_MISTAKES = [
+    Mistake(
+        "∂L/∂Wx 只算了第 1 步的直接项，漏掉了经过 Y0 的那条路径",
+        _grads_by_hand(through_y0=False),
+        "Wx 在两个时间步都用到：第 0 步的 Wx 通过 Y0 = tanh(X0 @ Wx + b) 和 Y0 @ Wy 影响 Y1。"
+        "把梯度从 Z1 经 Wy 传回 Y0、再乘第 0 步的 tanh 导数，得到第二项 X0.T @ (…)，与第一项相加。",
+    ),
+    Mistake(
+        "漏掉了 tanh 的导数",
+        _grads_by_hand(tanh_prime_1=False, tanh_prime_0=False),
+        "Yt = tanh(Zt)，链式法则要乘上 ∂Yt/∂Zt = 1 - Yt**2（逐元素）：先算 D1 = 1 - Y1**2，"
+        "传回第 0 步时同样要乘 1 - Y0**2。",
+    ),
+    Mistake(
+        "第 0 步漏掉了 tanh 的导数 1 - Y0**2",
+        _grads_by_hand(tanh_prime_0=False),
+        "梯度经 Wy 传回 Y0 之后，还要穿过第 0 步的 tanh：逐元素乘 1 - Y0**2，才是对 Z0 的梯度。",
+    ),
+    Mistake(
+        "梯度经 Wy 传回 Y0 时没有转置 Wy",
+        _grads_by_hand(wy_transposed=False),
+        "Z1 = Y0 @ Wy + …，所以 ∂L/∂Y0 = ∂L/∂Z1 @ Wy.T：前向乘 Wy，反向乘它的转置。",
+    ),
+    Mistake(
+        "∂L/∂Wy 的乘积顺序反了，得到的是它的转置",
+        _grads_by_hand(dwy_transposed=True),
+        "Z1 = Y0 @ Wy + …，所以 ∂L/∂Wy = Y0.T @ ∂L/∂Z1，形状 [n_neurons, n_neurons]："
+        "Wy[i, j] 连接上一步的神经元 i 和本步的神经元 j。",
+    ),
+    Mistake(
+        "∂L/∂Wx 的乘积顺序反了，得到的是它的转置",
+        _grads_by_hand(dwx_transposed=True),
+        "Zt = Xt @ Wx + …，所以每一项都是 Xt.T @ ∂L/∂Zt，形状与 Wx 相同：[n_inputs, n_neurons]。",
+    ),
+]
+
+
+def _grads_cases() -> list[dict[str, Any]]:
+    """Inputs and weights to try (float64).
+
+    * case 1 is square (``n_inputs == n_neurons``) with small weights, so that
+      every mistake (transposed results included) runs and changes the numbers;
+    * case 2 is the chapter's example (integer inputs, standard-normal weights,
+      ``b = 0``: several neurons saturate);
+    * case 3 has 3 inputs, 5 neurons, a non-zero bias and small weights.
+    """
+    rng = np.random.default_rng(4040)
+    n = 4
+    return [
+        {
+            "X0": rng.normal(size=(3, n)),
+            "X1": rng.normal(size=(3, n)),
+            "Wx": rng.uniform(-0.7, 0.7, (n, n)),
+            "Wy": rng.uniform(-0.7, 0.7, (n, n)),
+            "b": rng.uniform(-0.5, 0.5, n),
+        },
+        {
+            "X0": CHAPTER_X0,
+            "X1": CHAPTER_X1,
+            "Wx": rng.standard_normal((3, 5)),
+            "Wy": rng.standard_normal((5, 5)),
+            "b": np.zeros(5),
+        },
+        {
+            "X0": rng.normal(size=(2, 3)),
+            "X1": rng.normal(size=(2, 3)),
+            "Wx": rng.uniform(-0.6, 0.6, (3, 5)),
+            "Wy": rng.uniform(-0.6, 0.6, (5, 5)),
+            "b": rng.uniform(-0.5, 0.5, 5),
+        },
+    ]
+
+
+def check_two_step_grads(fn: Callable[..., Any]) -> CheckResult:
+    """Check ``fn(X0, X1, Wx, Wy, b) -> (dWx, dWy)``, gradients derived by hand.
+
+    The network is the chapter's two-step layer, ``Y0 = tanh(X0 @ Wx + b)``,
+    ``Y1 = tanh(Y0 @ Wy + X1 @ Wx + b)``, and the loss is ``L = sum(Y1)``; the
+    reference gradients come from PyTorch's autograd (float64).
+
+    Parameters
+    ----------
+    fn : callable
+        Takes ``X0``, ``X1`` [batch, n_inputs], ``Wx`` [n_inputs, n_neurons],
+        ``Wy`` [n_neurons, n_neurons], ``b`` [n_neurons] (NumPy arrays; the
+        inputs of one case are integers) and returns ``(dWx, dWy)``, shaped
+        like ``Wx`` and ``Wy``.
+
+    Returns
+    -------
+    CheckResult
+        Passed, or a Chinese message naming the mistake (the path through
+        ``Y0`` left out, a missing tanh derivative, ``Wy`` not transposed on the
+        way back, a transposed product, ...).
+    """
+    return run_checks(
+        "手算两步循环层的梯度 ∂L/∂Wx、∂L/∂Wy（L = Y1 所有元素之和）",
+        _as_tuple(fn),
+        reference=_grads_reference,
+        cases=_grads_cases(),
+        mistakes=_GRAD_MISTAKES,
+        output_names=("dWx", "dWy"),
+        axes=(("输入", "神经元"), ("神经元", "神经元")),
     )
