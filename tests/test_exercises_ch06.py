@@ -13,65 +13,103 @@ import numpy as np
 import pytest
 import torch
 
+from companion import numpy_rnn as nrnn
 from companion.exercises import ch06
 
 
-def swap_numpy(outputs):
-    return np.swapaxes(outputs, 0, 1)
-
-
-def transpose_numpy(outputs):
-    return outputs.transpose(1, 0, 2)
-
-
-def permute_torch(outputs):
-    return outputs.permute(1, 0, 2)
+def run_in_chunks(cell, X, chunk, initial_state=None):
+    state, outputs = initial_state, []
+    for start in range(0, X.shape[1], chunk):
+        out, state = nrnn.dynamic_rnn(cell, X[:, start : start + chunk], initial_state=state)
+        outputs.append(out)
+    return np.concatenate(outputs, axis=1), state
 
 
 def kept_bytes(batch, n_steps, n_inputs, n_neurons, chunk):
     return 4 * batch * (n_inputs * n_steps + n_neurons * math.ceil(n_steps / chunk))
 
 
-@pytest.mark.parametrize("fn", [swap_numpy, transpose_numpy, lambda o: np.moveaxis(o, 1, 0)])
-def test_time_major_reference_solutions_pass(fn):
-    result = ch06.check_time_major(fn)
+def test_run_in_chunks_reference_passes():
+    result = ch06.check_run_in_chunks(run_in_chunks)
     assert result.passed, str(result)
 
 
-def test_time_major_torch_solution_passes():
-    assert ch06.check_time_major(permute_torch, backend="torch").passed
-    assert ch06.check_time_major(lambda o: o.transpose(0, 1), backend="torch").passed
+def test_run_in_chunks_other_correct_solutions_pass():
+    def whole(cell, X, chunk, initial_state):  # not in chunks at all, but the same result
+        return nrnn.dynamic_rnn(cell, X, initial_state=initial_state)
+
+    def split_by_array_split(cell, X, chunk, h):  # other names, np.array_split
+        n_chunks = -(-X.shape[1] // chunk)
+        outputs = []
+        for piece in np.array_split(X, n_chunks, axis=1):
+            out, h = nrnn.dynamic_rnn(cell, piece, initial_state=h)
+            outputs.append(out)
+        return np.concatenate(outputs, axis=1), h
+
+    assert ch06.check_run_in_chunks(whole).passed
+    assert ch06.check_run_in_chunks(split_by_array_split).passed
+
+
+def _state_not_carried(cell, X, chunk, initial_state):
+    pieces = [
+        nrnn.dynamic_rnn(cell, X[:, s : s + chunk], initial_state=initial_state)
+        for s in range(0, X.shape[1], chunk)
+    ]
+    return np.concatenate([out for out, _ in pieces], axis=1), pieces[-1][1]
+
+
+def _initial_state_ignored(cell, X, chunk, initial_state):
+    return run_in_chunks(cell, X, chunk, None)
+
+
+def _last_chunk_dropped(cell, X, chunk, initial_state):
+    state, outputs = initial_state, []
+    for k in range(X.shape[1] // chunk):
+        out, state = nrnn.dynamic_rnn(cell, X[:, k * chunk : (k + 1) * chunk], initial_state=state)
+        outputs.append(out)
+    return np.concatenate(outputs, axis=1), state
+
+
+def _first_chunk_state(cell, X, chunk, initial_state):
+    outputs, _ = run_in_chunks(cell, X, chunk, initial_state)
+    _, first = nrnn.dynamic_rnn(cell, X[:, :chunk], initial_state=initial_state)
+    return outputs, first
 
 
 @pytest.mark.parametrize(
     ("fn", "words"),
     [
-        (lambda o: o.reshape(o.shape[1], o.shape[0], o.shape[2]), "reshape"),
-        (lambda o: o, "原样返回"),
-        (lambda o: o.transpose(0, 2, 1), "后两个轴"),
-        (lambda o: o.T, "整个倒了过来"),
+        (_state_not_carried, "没有把上一段的最终状态传下去"),
+        (_initial_state_ignored, "第一段没有用 initial_state"),
+        (_last_chunk_dropped, "漏掉了最后不满 chunk 步的那一段"),
+        (_first_chunk_state, "第一段之后的状态"),
     ],
 )
-def test_time_major_mistakes_are_named(fn, words):
-    result = ch06.check_time_major(fn)
+def test_run_in_chunks_mistakes_are_named(fn, words):
+    result = ch06.check_run_in_chunks(fn)
     assert not result.passed
     assert words in str(result), str(result)
 
 
-def test_time_major_reshape_in_torch_is_named():
-    result = ch06.check_time_major(
-        lambda o: o.reshape(o.shape[1], o.shape[0], o.shape[2]), backend="torch"
-    )
-    assert not result.passed and "reshape" in str(result)
+def test_run_in_chunks_unknown_mistake_points_at_the_gap():
+    def off_by_a_bit(cell, X, chunk, initial_state):
+        outputs, state = run_in_chunks(cell, X, chunk, initial_state)
+        return outputs + 0.1, state
+
+    result = ch06.check_run_in_chunks(off_by_a_bit)
+    assert not result.passed
+    assert "outputs 的数值不对" in str(result) and "时间步" in str(result)
 
 
-def test_time_major_in_place_changes_do_not_leak_into_later_cases():
-    def swaps_and_scribbles(outputs):
-        result = np.swapaxes(outputs, 0, 1).copy()
-        outputs[...] = 0
+def test_run_in_chunks_in_place_changes_do_not_leak_into_later_cases():
+    def scribbles(cell, X, chunk, initial_state):
+        result = run_in_chunks(cell, X, chunk, initial_state)
+        X[...] = 0
+        if initial_state is not None:
+            initial_state[...] = 0
         return result
 
-    assert ch06.check_time_major(swaps_and_scribbles).passed
+    assert ch06.check_run_in_chunks(scribbles).passed
 
 
 def test_measured_bytes_equal_the_formula():
@@ -119,7 +157,7 @@ def test_checkpoint_bytes_wrong_return_type():
     assert not result.passed and "整数" in str(result)
 
 
-@pytest.mark.parametrize("check", [ch06.check_time_major, ch06.check_checkpoint_bytes])
+@pytest.mark.parametrize("check", [ch06.check_run_in_chunks, ch06.check_checkpoint_bytes])
 def test_a_crashing_function_gets_a_clear_message(check):
     def crashes(*args):
         raise ZeroDivisionError("division by zero")
@@ -129,12 +167,7 @@ def test_a_crashing_function_gets_a_clear_message(check):
     assert "运行出错" in str(result) and "ZeroDivisionError" in str(result)
 
 
-@pytest.mark.parametrize("check", [ch06.check_time_major, ch06.check_checkpoint_bytes])
+@pytest.mark.parametrize("check", [ch06.check_run_in_chunks, ch06.check_checkpoint_bytes])
 def test_not_a_function(check):
     result = check(42)
     assert not result.passed and "函数" in str(result)
-
-
-def test_bad_backend_raises_value_error_naming_it():
-    with pytest.raises(ValueError, match="backend"):
-        ch06.check_time_major(swap_numpy, backend="cupy")

@@ -1,10 +1,10 @@
 """Checkers for the exercises of chapter 6 (动态展开).
 
-* :func:`check_time_major` -- ``fn(outputs) -> outputs_tm``: batch-major
-  outputs [batch, n_steps, n_neurons] to time-major [n_steps, batch, n_neurons]
-  (what ``dynamic_rnn(..., time_major=True)`` returns), ``outputs_tm[t, i] =
-  outputs[i, t]``. The classic mistake, ``reshape`` instead of a transpose,
-  has the right shape and the wrong numbers.
+* :func:`check_run_in_chunks` -- ``fn(cell, X, chunk, initial_state) ->
+  (outputs, state)``: run a long sequence ``chunk`` steps at a time, passing
+  each chunk's final state on as the next chunk's initial state (the forward
+  pass of gradient checkpointing, and how a stream too long for memory is
+  processed). The reference is ``dynamic_rnn`` over the whole sequence.
 * :func:`check_checkpoint_bytes` -- ``fn(batch, n_steps, n_inputs, n_neurons,
   chunk) -> int``: predict how many bytes
   :func:`companion.memory.checkpointed_dynamic_rnn` keeps for the backward
@@ -21,88 +21,179 @@ from typing import Any
 
 import numpy as np
 
-from companion.exercises.feedback import CheckResult, Mistake, check_formula, run_checks
+from companion import numpy_rnn as nrnn
+from companion.exercises.feedback import (
+    CheckResult,
+    Mistake,
+    check_formula,
+    on_copies,
+    run_checks,
+)
 
-__all__ = ["check_checkpoint_bytes", "check_time_major"]
+__all__ = ["check_checkpoint_bytes", "check_run_in_chunks"]
 
 
 # --------------------------------------------------------------------------
-# Batch-major to time-major
+# A long sequence run chunk by chunk
 # --------------------------------------------------------------------------
 
 
-def _time_major_cases() -> list[dict[str, Any]]:
-    """Outputs to try; the third has ``batch == n_steps`` so that a missing
-    transpose keeps the shape and only the values give it away."""
+def _chunk_cell(n_inputs: int, n_neurons: int, seed: int) -> nrnn.BasicRNNCell:
+    """A float64 cell with a non-zero bias, weights small enough not to saturate."""
+    rng = np.random.default_rng(seed)
+    return nrnn.BasicRNNCell.from_weights(
+        rng.uniform(-0.7, 0.7, (n_inputs, n_neurons)),
+        rng.uniform(-0.7, 0.7, (n_neurons, n_neurons)),
+        rng.uniform(-0.3, 0.3, n_neurons),
+        dtype=np.float64,
+    )
+
+
+def _chunk_cases() -> list[dict[str, Any]]:
+    """Chunks that divide ``n_steps`` and chunks that do not, ``chunk = 1``,
+    ``chunk > n_steps``; a non-zero initial state in all but one case (and that
+    one passes ``None``, which means zeros)."""
     rng = np.random.default_rng(606)
-    shapes = ((4, 2, 5), (3, 6, 2), (4, 4, 3), (2, 1, 3))
-    return [{"outputs": np.tanh(rng.normal(size=shape))} for shape in shapes]
+    cases = []
+    # (batch, n_steps, n_inputs, n_neurons, chunk, with an initial state?)
+    for k, (batch, n_steps, n_inputs, n_neurons, chunk, with_h0) in enumerate(
+        [
+            (3, 7, 2, 4, 3, True),
+            (2, 6, 3, 5, 2, True),
+            (4, 5, 2, 3, 1, True),
+            (2, 4, 3, 4, 10, True),
+            (3, 8, 2, 4, 3, False),
+        ]
+    ):
+        cases.append(
+            {
+                "cell": _chunk_cell(n_inputs, n_neurons, seed=k),
+                "X": rng.normal(size=(batch, n_steps, n_inputs)),
+                "chunk": chunk,
+                "initial_state": rng.normal(size=(batch, n_neurons)) * 0.8 if with_h0 else None,
+            }
+        )
+    return cases
 
 
-_TIME_MAJOR_MISTAKES = [
+def _chunk_reference(cell, X, chunk, initial_state):
+    return nrnn.dynamic_rnn(cell, X, initial_state=initial_state)
+
+
+def _chunks(n_steps: int, chunk: int) -> list[slice]:
+    return [slice(start, start + chunk) for start in range(0, n_steps, chunk)]
+
+
+def _chunks_state_not_carried(cell, X, chunk, initial_state):
+    """Every chunk starts again from the initial state."""
+    pieces = [
+        nrnn.dynamic_rnn(cell, X[:, s], initial_state=initial_state)
+        for s in _chunks(X.shape[1], chunk)
+    ]
+    return np.concatenate([out for out, _ in pieces], axis=1), pieces[-1][1]
+
+
+def _chunks_initial_state_ignored(cell, X, chunk, initial_state):
+    """The state is carried from chunk to chunk, but the first chunk starts from zeros."""
+    state, outputs = None, []
+    for s in _chunks(X.shape[1], chunk):
+        out, state = nrnn.dynamic_rnn(cell, X[:, s], initial_state=state)
+        outputs.append(out)
+    return np.concatenate(outputs, axis=1), state
+
+
+def _chunks_last_dropped(cell, X, chunk, initial_state):
+    """``range(n_steps // chunk)`` chunks: the last, shorter chunk is never run."""
+    state, outputs = initial_state, []
+    n_full = X.shape[1] // chunk
+    for k in range(n_full):
+        out, state = nrnn.dynamic_rnn(cell, X[:, k * chunk : (k + 1) * chunk], initial_state=state)
+        outputs.append(out)
+    if not outputs:
+        raise ValueError("no full chunk")
+    return np.concatenate(outputs, axis=1), state
+
+
+def _chunks_first_state(cell, X, chunk, initial_state):
+    """The outputs are right, but the state returned is the one after the first chunk."""
+    state, outputs, first = initial_state, [], None
+    for s in _chunks(X.shape[1], chunk):
+        out, state = nrnn.dynamic_rnn(cell, X[:, s], initial_state=state)
+        outputs.append(out)
+        first = state if first is None else first
+    return np.concatenate(outputs, axis=1), first
+
+
+_CHUNK_MISTAKES = [
     Mistake(
-        "用 reshape 代替了转置：形状对，数值错",
-        lambda outputs: outputs.reshape(outputs.shape[1], outputs.shape[0], outputs.shape[2]),
-        "reshape 只按内存顺序把同一串数重新分组，不交换轴：结果的第 0 个时间步里"
-        "装的其实是实例 0 的前几个时间步。交换前两个轴要用 np.swapaxes(outputs, 0, 1)、"
-        "outputs.transpose(1, 0, 2) 或 torch 的 outputs.transpose(0, 1) / permute(1, 0, 2)。",
+        "每一段都从 initial_state 重新开始，没有把上一段的最终状态传下去",
+        _chunks_state_not_carried,
+        "分段运行时，第 k 段的初始状态必须是第 k-1 段返回的最终状态："
+        "state 要在循环里更新，并作为下一次 dynamic_rnn 的 initial_state。",
     ),
     Mistake(
-        "原样返回了批量在前的 outputs",
-        lambda outputs: outputs,
-        "时间主序的第 0 轴是时间步：把前两个轴交换。",
+        "第一段没有用 initial_state（从零状态开始了）",
+        _chunks_initial_state_ignored,
+        "第一段的初始状态是传进来的 initial_state（它可能不是零，比如上一批留下的状态）；"
+        "之后每一段才接着上一段的最终状态。",
     ),
     Mistake(
-        "交换了后两个轴：结果是 [batch, n_neurons, n_steps]",
-        lambda outputs: outputs.transpose(0, 2, 1),
-        "要交换的是批量轴（0）和时间轴（1），神经元轴留在最后：transpose(1, 0, 2)。",
+        "漏掉了最后不满 chunk 步的那一段",
+        _chunks_last_dropped,
+        "n_steps 不一定是 chunk 的整数倍：段数是 ceil(n_steps / chunk)，"
+        "例如 for start in range(0, n_steps, chunk)，最后一段取 X[:, start:start + chunk] 即可。",
     ),
     Mistake(
-        "把三个轴整个倒了过来（outputs.T）：结果是 [n_neurons, n_steps, batch]",
-        lambda outputs: outputs.transpose(2, 1, 0),
-        "NumPy 的 .T 反转所有轴；只交换前两个：transpose(1, 0, 2)。",
+        "返回的最终状态是第一段之后的状态",
+        _chunks_first_state,
+        "最终状态是最后一段运行完之后的状态：循环结束时 state 变量里的那个。",
     ),
 ]
 
 
-def check_time_major(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
-    """Check ``fn(outputs) -> outputs_tm``: batch-major to time-major.
+def check_run_in_chunks(fn: Callable[..., Any]) -> CheckResult:
+    """Check ``fn(cell, X, chunk, initial_state) -> (outputs, state)``: a long sequence run
+    ``chunk`` steps at a time.
 
-    Parameters
-    ----------
-    fn : callable
-        Takes ``outputs`` [batch, n_steps, n_neurons] and returns
-        [n_steps, batch, n_neurons] with ``result[t, i] = outputs[i, t]``.
-    backend : {"numpy", "torch"}
-        What ``fn`` receives: a NumPy array or a torch tensor (float64).
+    ``cell`` is a float64 :class:`companion.numpy_rnn.BasicRNNCell`, ``X``
+    [batch, n_steps, n_inputs], ``chunk`` a positive int (it need not divide
+    ``n_steps``), ``initial_state`` [batch, n_neurons] or ``None`` (zeros). The
+    answer must equal ``dynamic_rnn(cell, X, initial_state=initial_state)``:
+    outputs [batch, n_steps, n_neurons] and the final state [batch, n_neurons].
 
     Returns
     -------
     CheckResult
-        Passed, or a Chinese message naming the mistake (reshape instead of a
-        transpose, no change, the wrong pair of axes, all axes reversed).
+        Passed, or a Chinese message naming the mistake (the state not carried
+        from chunk to chunk, the initial state ignored, the last short chunk
+        dropped, the state after the first chunk returned).
+
+    Examples
+    --------
+    >>> from companion import numpy_rnn as nrnn
+    >>> def run_in_chunks(cell, X, chunk, initial_state=None):
+    ...     state, outputs = initial_state, []
+    ...     for start in range(0, X.shape[1], chunk):
+    ...         piece = X[:, start : start + chunk]
+    ...         out, state = nrnn.dynamic_rnn(cell, piece, initial_state=state)
+    ...         outputs.append(out)
+    ...     return np.concatenate(outputs, axis=1), state
+    >>> bool(check_run_in_chunks(run_in_chunks))
+    True
     """
-    if backend not in ("numpy", "torch"):
-        raise ValueError(f"backend must be 'numpy' or 'torch'; got {backend!r}")
-    title = "批量优先 [batch, n_steps, n_neurons] → 时间优先 [n_steps, batch, n_neurons]"
-    if not callable(fn):
-        return CheckResult(title, False, [f"请传入一个函数，而不是 {type(fn).__name__}。"])
-
-    def convert(outputs: np.ndarray) -> Any:
-        if backend == "numpy":
-            return outputs.copy()  # a reader's in-place change must not alter the case
-        import torch
-
-        return torch.from_numpy(outputs.copy())
-
     return run_checks(
-        title,
-        lambda outputs: fn(convert(outputs)),
-        reference=lambda outputs: np.swapaxes(outputs, 0, 1),
-        cases=_time_major_cases(),
-        mistakes=_TIME_MAJOR_MISTAKES,
-        output_names=("时间优先的 outputs",),
-        axes=(("时间步", "实例", "神经元"),),
+        "分段运行一个长序列",
+        # positional: the reader may name the arguments freely
+        on_copies(
+            fn
+            if not callable(fn)
+            else lambda cell, X, chunk, initial_state: fn(cell, X, chunk, initial_state)
+        ),
+        reference=_chunk_reference,
+        cases=_chunk_cases(),
+        mistakes=_CHUNK_MISTAKES,
+        output_names=("outputs", "state"),
+        axes=(("实例", "时间步", "神经元"), ("实例", "神经元")),
     )
 
 

@@ -58,7 +58,12 @@ def _cell(n_inputs: int, n_neurons: int, seed: int) -> nr.BasicRNNCell:
 
 
 def _keras_copy_forward(outputs: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Past the end, repeat the last valid output (zeros for length 0)."""
+    """Past the end, repeat the last valid output (zeros for length 0).
+
+    What a Keras recurrent layer does by default when it receives a mask (from
+    ``Embedding(mask_zero=True)`` or a ``Masking`` layer): masked steps carry
+    the previous output and state forward.
+    """
     out = np.array(outputs, dtype=np.float64)
     for i, n in enumerate(lengths):
         out[i, n:] = out[i, n - 1] if n > 0 else 0.0
@@ -128,7 +133,7 @@ def check_mask_outputs(fn: Callable[[np.ndarray, np.ndarray], Any]) -> CheckResu
         cases=_mask_cases(),
         mistakes=[
             Mistake(
-                "把最后一个有效输出复制到了序列结束之后（Keras 掩码层的做法）",
+                "把最后一个有效输出复制到了序列结束之后（Keras 的循环层收到掩码时默认这样做）",
                 _keras_copy_forward,
                 "本课程（与 TensorFlow 1.x 的 sequence_length 一样）约定："
                 "结束之后的输出恰好是零向量，"

@@ -142,7 +142,7 @@ def check_lengths_from_eos(fn: Callable[[np.ndarray, int], Any]) -> CheckResult:
                 "EOS 的编号由词表决定，各处不同：请用传入的 eos_id。",
             ),
             Mistake(
-                "数的是非 PAD 记号的个数",
+                "数的是非 PAD 词元的个数",
                 _eos_count_before_pad,
                 "EOS 之后不一定是 PAD（解码器可能还在输出），也不能假定 PAD 不出现在别处："
                 "长度要由第一个 EOS 的位置决定。",
@@ -246,25 +246,25 @@ def check_masked_loss(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], Any]) -
                 "EOS 之后的位置没有真正的目标，要用掩码 t < lengths[i] 把它们排除在外。",
             ),
             Mistake(
-                "除以了批大小，而不是有效记号的个数",
+                "除以了批大小，而不是有效词元的个数",
                 _loss_over_batch,
-                "平均要对有效位置求：分母是 lengths 之和（有效记号总数），不是实例个数。",
+                "平均要对有效位置求：分母是 lengths 之和（有效词元总数），不是实例个数。",
             ),
             Mistake(
                 "掩码之后除以了 batch × n_steps",
                 _loss_over_all_slots,
-                "被掩掉的位置不应出现在分母里：分母是有效记号的个数 lengths.sum()。",
+                "被掩掉的位置不应出现在分母里：分母是有效词元的个数 lengths.sum()。",
             ),
             Mistake(
                 "返回了总和而不是平均值",
                 _loss_sum,
-                "把有效位置上的交叉熵加起来之后，还要除以有效记号的个数。",
+                "把有效位置上的交叉熵加起来之后，还要除以有效词元的个数。",
             ),
             Mistake(
                 "先对每个序列求平均，再对批求平均",
                 _loss_mean_of_means,
-                "这样短序列里的每个记号权重更大；这里要求每个有效记号权重相同："
-                "总和除以有效记号总数。",
+                "这样短序列里的每个词元权重更大；这里要求每个有效词元权重相同："
+                "总和除以有效词元总数。",
             ),
             Mistake(
                 "没有做 log-softmax，直接用了 -logits[target]",
