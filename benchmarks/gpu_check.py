@@ -40,8 +40,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from companion import cuda_path  # noqa: E402
 from companion import torch_rnn as tr  # noqa: E402
+from companion.fast import cudnn as cuda_path  # noqa: E402
 
 DEVICE = "cuda"
 

@@ -355,7 +355,7 @@ def bench_loop_alone(shapes, repeats: int) -> list[dict]:
     """The recurrence alone, ragged against full length: the floor under the ragged ratio.
 
     The whole call also packs the inputs and unpacks the outputs. Here only the
-    loop runs (``numpy_rnn._recurrence``, ``torch_rnn._Recurrence``), on inputs
+    loop runs (``companion.fast``'s ``recurrence`` and ``Recurrence``), on inputs
     packed beforehand, for the drawn lengths and for full length. Packing can
     only add to this ratio: a ragged target below it needs cheaper steps, not a
     better packing.
@@ -363,7 +363,7 @@ def bench_loop_alone(shapes, repeats: int) -> list[dict]:
     import numpy as np
     import torch
 
-    from companion.packing import packing_plan
+    from companion.fast.packing import packing_plan
 
     rows = []
     for shape in shapes:
@@ -402,18 +402,23 @@ def bench_loop_alone(shapes, repeats: int) -> list[dict]:
 
 
 def loop_numpy(p: Problem, X_packed, sizes: list[int]) -> Callable[[], Any]:
-    """``numpy_rnn._recurrence`` alone, from zero initial states."""
-    h0 = p.np_cell.zero_state(p.shape[0])
-    return lambda: p.nr._recurrence(p.np_cell, X_packed, h0, sizes)
+    """``companion.fast.numpy_packed.recurrence`` alone, from zero initial states."""
+    from companion.fast.numpy_packed import recurrence
+
+    c, h0 = p.np_cell, p.np_cell.zero_state(p.shape[0])
+    return lambda: recurrence(X_packed, h0, sizes, c.Wx, c.Wy, c.b, c.nonlinearity)
 
 
 def loop_torch(p: Problem, X_packed, plan, zero_row: bool, dH) -> Callable[[], Any]:
-    """``torch_rnn._Recurrence`` alone: forward without autograd, or forward + backward."""
+    """``companion.fast.torch_packed.Recurrence`` alone: forward without autograd, or
+    forward + backward."""
+    from companion.fast.torch_packed import Recurrence
+
     torch, cell = p.torch, p.cell
     h0 = torch.zeros(p.shape[0], p.shape[3])
 
     def forward() -> Any:
-        return p.tr._Recurrence.apply(
+        return Recurrence.apply(
             X_packed, h0, cell.Wx, cell.Wy, cell.b, plan, cell.nonlinearity, zero_row
         )
 
@@ -624,7 +629,7 @@ def step_cost_one(shape, repeats: int, np, torch) -> dict[str, Any]:
 
     def numpy_steps(k: int) -> Callable[[], None]:
         def run() -> None:
-            for _ in range(inner):  # the body of companion.numpy_rnn._recurrence
+            for _ in range(inner):  # the body of companion.fast.numpy_packed.recurrence
                 np.dot(h[:k], Wy, out=hW[:k])
                 z_k = z[:k]
                 z_k += hW[:k]
@@ -634,7 +639,7 @@ def step_cost_one(shape, repeats: int, np, torch) -> dict[str, Any]:
 
     def torch_steps(k: int) -> Callable[[], None]:
         def run() -> None:
-            for _ in range(inner):  # the body of companion.torch_rnn._Recurrence.forward
+            for _ in range(inner):  # the body of companion.fast.torch_packed.Recurrence.forward
                 z_k = zt[:k]
                 z_k.addmm_(ht[:k], Wyt)
                 torch.tanh(z_k, out=z_k)

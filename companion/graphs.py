@@ -45,7 +45,7 @@ import torch
 import torch.fx
 
 from companion import validation as v
-from companion.torch_rnn import BasicRNNCell, _check_cell
+from companion.torch_rnn import BasicRNNCell
 
 __all__ = [
     "UnrolledRNN",
@@ -85,7 +85,7 @@ class UnrolledRNN(torch.nn.Module):
 
     def __init__(self, cell: BasicRNNCell, n_steps: int) -> None:
         super().__init__()
-        _check_cell(cell)
+        v.check_cell(cell, BasicRNNCell)
         self.n_steps = v.check_positive_int("n_steps", n_steps)
         self.cell = cell
 

@@ -14,6 +14,11 @@ and ``phi`` = tanh (or ReLU). For this basic cell the output is the state:
 * :func:`dynamic_rnn` -- one ``[batch, n_steps, n_inputs]`` array, a loop (chapter 6).
 * ``sequence_length`` -- padded batches with TensorFlow 1.x semantics (chapter 7).
 
+This is the reference: :func:`dynamic_rnn` *is* the loop, readable top to
+bottom. Its fast twin for ragged batches, which computes only the valid rows,
+lives in :mod:`companion.fast.numpy_packed` and is tested against it;
+``dynamic_rnn(..., backend="auto")`` (the default) picks it where it pays.
+
 :mod:`companion.torch_rnn` has the same names. This module never imports torch,
 except inside the two conversion methods that exist to talk to it.
 """
@@ -26,24 +31,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from companion import validation as v
-from companion.packing import packing_plan
+from companion.fast.numpy_packed import packed_dynamic_rnn
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 __all__ = ["BasicRNNCell", "dynamic_rnn", "static_rnn"]
-
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _float_dtype(dtype: Any) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(f"dtype must be float32 or float64; got {dtype!r}") from exc
-    if dt not in _FLOAT_DTYPES:
-        raise TypeError(f"dtype must be float32 or float64; got {dt}")
-    return dt
 
 
 def _as_array(name: str, value: Any, dtype: np.dtype) -> np.ndarray:
@@ -51,12 +44,6 @@ def _as_array(name: str, value: Any, dtype: np.dtype) -> np.ndarray:
     array = np.asarray(value)
     v.check_numeric_kind(name, array.dtype.kind, array.dtype)
     return array.astype(dtype, copy=False)
-
-
-def _activation(nonlinearity: str):
-    if nonlinearity == "tanh":
-        return np.tanh
-    return lambda z, out=None: np.maximum(z, 0, out=out)
 
 
 def init_weights(
@@ -110,7 +97,8 @@ class BasicRNNCell:
     ) -> None:
         n_inputs = v.check_positive_int("n_inputs", n_inputs)
         n_neurons = v.check_positive_int("n_neurons", n_neurons)
-        self._set(*init_weights(n_inputs, n_neurons, seed), nonlinearity, _float_dtype(dtype))
+        dtype = v.check_float_dtype(dtype, "numpy")
+        self._set(*init_weights(n_inputs, n_neurons, seed), nonlinearity, dtype)
 
     def _set(self, Wx: Any, Wy: Any, b: Any, nonlinearity: str, dtype: np.dtype) -> None:
         self.nonlinearity = v.check_nonlinearity(nonlinearity)
@@ -125,7 +113,6 @@ class BasicRNNCell:
             v.check_finite(name, bool(np.isfinite(array).all()))
         self.Wx, self.Wy, self.b = arrays["Wx"], arrays["Wy"], arrays["b"]
         self.n_inputs, self.n_neurons = (int(n) for n in self.Wx.shape)
-        self._phi = _activation(self.nonlinearity)
 
     @classmethod
     def from_weights(
@@ -153,7 +140,7 @@ class BasicRNNCell:
             v.check_rank_and_sizes("Wx", arrays[0].shape, ("n_inputs", "n_neurons"), (None, None))
             b = np.zeros(arrays[0].shape[1])
         cell = cls.__new__(cls)
-        cell._set(Wx, Wy, b, nonlinearity, _float_dtype(dtype))
+        cell._set(Wx, Wy, b, nonlinearity, v.check_float_dtype(dtype, "numpy"))
         return cell
 
     @classmethod
@@ -175,11 +162,13 @@ class BasicRNNCell:
             self.Wx, self.Wy, self.b, self.nonlinearity, batch_first=batch_first
         )
 
+    def phi(self, z: np.ndarray) -> np.ndarray:
+        """The activation: tanh, or ReLU ``max(z, 0)``."""
+        return np.tanh(z) if self.nonlinearity == "tanh" else np.maximum(z, 0)
+
     def zero_state(self, batch: int) -> np.ndarray:
         """The initial state used when none is given: zeros [batch, n_neurons]."""
-        if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 0:
-            raise ValueError(f"batch must be an int >= 0; got {batch!r}")
-        return np.zeros((int(batch), self.n_neurons), dtype=self.dtype)
+        return np.zeros((v.check_batch_size(batch), self.n_neurons), dtype=self.dtype)
 
     def __call__(self, x_t: Any, h_prev: Any = None) -> np.ndarray:
         """One time step.
@@ -196,22 +185,15 @@ class BasicRNNCell:
         x_t = _as_array("x_t", x_t, self.dtype)
         v.check_step_input("x_t", x_t.shape, self.n_inputs)
         if h_prev is None:
-            return self._phi(x_t @ self.Wx + self.b)
+            return self.phi(x_t @ self.Wx + self.b)
         h_prev = _as_array("h_prev", h_prev, self.dtype)
         v.check_state("h_prev", h_prev.shape, x_t.shape[0], self.n_neurons)
-        return self._phi(x_t @ self.Wx + h_prev @ self.Wy + self.b)
+        return self.phi(x_t @ self.Wx + h_prev @ self.Wy + self.b)
 
     def __repr__(self) -> str:
         return (
             f"BasicRNNCell(n_inputs={self.n_inputs}, n_neurons={self.n_neurons}, "
             f"nonlinearity={self.nonlinearity!r}, dtype={self.dtype})"
-        )
-
-
-def _check_cell(cell: Any) -> None:
-    if not isinstance(cell, BasicRNNCell):
-        raise TypeError(
-            f"cell must be a companion.numpy_rnn.BasicRNNCell; got {type(cell).__name__}"
         )
 
 
@@ -256,7 +238,7 @@ def static_rnn(
     outputs : list of n_steps arrays [batch, n_neurons]
     state : [batch, n_neurons]
     """
-    _check_cell(cell)
+    v.check_cell(cell, BasicRNNCell)
     v.check_input_list(inputs)
     xs = [_as_array(f"inputs[{t}]", x, cell.dtype) for t, x in enumerate(inputs)]
     for t, x in enumerate(xs):
@@ -294,130 +276,83 @@ def dynamic_rnn(
     sequence_length: Any = None,
     initial_state: Any = None,
     time_major: bool = False,
+    backend: str = "auto",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run ``cell`` over a whole ``[batch, n_steps, n_inputs]`` array with a loop.
 
     Taught in chapter 6 (动态展开); ``sequence_length`` in chapter 7. Same results as
-    :func:`static_rnn`, computed faster than one cell call per step:
+    :func:`static_rnn`. For every step ``t`` and instance ``i``
+    (equation (1.2) of chapter 1, with TensorFlow 1.x's ``sequence_length``)::
 
-    * the input product ``X @ Wx + b`` of every valid step is one matrix product,
-      hoisted out of the loop; the loop only adds ``h_prev @ Wy`` and applies ``phi``;
-    * with ``sequence_length``, instances are sorted by length and step ``t`` runs
-      only those still going (a prefix), so the work is proportional to
-      ``sum(sequence_length)``, not to ``batch * n_steps``.
+        h[i, t] = phi(x[i, t] @ Wx + b + h[i, t-1] @ Wy)   if t < sequence_length[i]
+                = h[i, t-1]                                 otherwise (state carried)
+        y[i, t] = h[i, t] if t < sequence_length[i] else 0  (exactly 0)
+        h[i, -1] = initial_state[i];   state[i] = h[i, n_steps - 1]
+
+    The reference computation is this function's own loop, equivalent to::
+
+        xw = X_tm @ Wx + b                     # every step's input term, one product
+        h = initial_state
+        for t in range(n_steps):
+            h_new = phi(xw[t] + h @ Wy)        # only h @ Wy waits for the previous step
+            running = t < sequence_length      # [batch]: instances not yet ended
+            outputs[t] = where(running, h_new, 0)
+            h = where(running, h_new, h)
 
     Parameters
     ----------
     cell : BasicRNNCell
     X : [batch, n_steps, n_inputs] ([n_steps, batch, n_inputs] if ``time_major``)
+        Integers are converted to the cell's dtype.
     sequence_length : int [batch] or None
-        For ``t >= sequence_length[i]`` the output is exactly 0 and the state is
-        carried unchanged; ``state[i]`` is the state after step
-        ``sequence_length[i] - 1`` (``initial_state[i]`` when it is 0).
+        Each ``0 <= sequence_length[i] <= n_steps``; None means every sequence has
+        ``n_steps`` steps.
     initial_state : [batch, n_neurons] or None (zeros)
     time_major : bool
+    backend : {"auto", "reference", "loop"}
+        Which code computes the result; all give the same values to float rounding
+        and exact zeros past each length. ``"reference"``: the loop above, which
+        computes every ``(t, i)`` and selects. ``"loop"``: the fast path of
+        :mod:`companion.fast.numpy_packed`, which sorts the batch by length and
+        computes only the ``sum(sequence_length)`` valid rows, in place.
+        ``"auto"`` (default): ``"loop"`` for a ragged batch (some length below
+        ``n_steps``), where skipping the padding pays; ``"reference"`` otherwise.
 
     Returns
     -------
     outputs : [batch, n_steps, n_neurons] ([n_steps, batch, n_neurons] if ``time_major``)
-        Without ``sequence_length``, batch-major outputs are a transposed view of
-        time-major memory, as ``torch.nn.RNN(batch_first=True)`` returns them.
-    state : [batch, n_neurons]
+        Batch-major outputs are a transposed view of time-major memory, as
+        ``torch.nn.RNN(batch_first=True)`` returns them (except on the fast path
+        with padding).
+    state : [batch, n_neurons], a new array
     """
-    _check_cell(cell)
+    v.check_cell(cell, BasicRNNCell)
+    backend = v.check_backend(backend, v.NUMPY_BACKENDS)
     X = _as_array("X", X, cell.dtype)
     v.check_sequence_input(X.shape, cell.n_inputs, time_major)
     n_steps, batch = X.shape[:2] if time_major else X.shape[1::-1]
     h0 = _initial_state(cell, initial_state, batch)
     lengths = _lengths(sequence_length, batch, n_steps)
-    return _run(cell, X, h0, lengths, time_major)
+    ragged = lengths is not None and bool(np.any(lengths < n_steps))
+    if backend == "loop" or (backend == "auto" and ragged):
+        return packed_dynamic_rnn(
+            X, h0, lengths, cell.Wx, cell.Wy, cell.b, cell.nonlinearity, time_major
+        )
 
-
-def _run(
-    cell: BasicRNNCell,
-    X: np.ndarray,
-    h0: np.ndarray,
-    lengths: np.ndarray | None,
-    time_major: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The body of :func:`dynamic_rnn`: validated arguments in, ``(outputs, state)`` out.
-
-    1. *Pack*: list the valid ``(t, i)`` pairs step by step, instances sorted by
-       length, so that the instances running at step ``t`` are a prefix
-       (``PackedSequence.data``'s layout; :mod:`companion.packing`).
-    2. :func:`_recurrence` on the packed rows, followed by one row of zeros.
-    3. *Unpack*: one gather builds the padded outputs; every padding position
-       reads the row of zeros.
-
-    Without ``sequence_length`` (or when every length is ``n_steps``) the
-    time-major array already is the packed layout, and 1 and 3 cost nothing.
-    """
-    n_steps, batch = X.shape[:2] if time_major else X.shape[1::-1]
-    n_inputs, n_neurons = cell.n_inputs, cell.n_neurons
-    full = lengths is None or bool(np.all(lengths == n_steps))
-    plan = packing_plan(np.full(batch, n_steps) if full else lengths)
-
-    if full:
-        X_tm = X if time_major else X.transpose(1, 0, 2)
-        X_packed = X_tm.reshape(n_steps * batch, n_inputs)  # a copy only if batch-major
-        packed = _recurrence(cell, X_packed, h0, plan.active.tolist())
-        outputs_tm = packed.reshape(n_steps, batch, n_neurons)
-        # Batch-major outputs are a transposed view, as torch.nn.RNN(batch_first=True)
-        # returns: copying them into batch-major memory would cost one more pass.
-        outputs = outputs_tm if time_major else outputs_tm.transpose(1, 0, 2)
-        state = outputs_tm[-1].copy() if n_steps else h0.copy()
-        return outputs, state
-
-    # With padding: every index the call needs, then the loop on the packed rows.
-    rows = plan.packed_rows(n_steps, time_major)
-    index = plan.unpacked_rows(n_steps, time_major)
-    instances, last = plan.last_rows()
-    X_packed = np.take(X.reshape(-1, n_inputs), rows, axis=0)  # gather the valid rows
-    packed = np.empty((len(rows) + 1, n_neurons), dtype=cell.dtype)
-    packed[-1] = 0  # the row every padding position reads: exact zeros
-    _recurrence(cell, X_packed, h0[plan.order], plan.active.tolist(), out=packed[:-1])
-    outputs = np.take(packed, index, axis=0).reshape(X.shape[:2] + (n_neurons,))
-    state = h0.copy()
-    state[instances] = packed[last]
-    return outputs, state
-
-
-def _recurrence(
-    cell: BasicRNNCell,
-    X_packed: np.ndarray,
-    h0: np.ndarray,
-    sizes: list[int],
-    out: np.ndarray | None = None,
-) -> np.ndarray:
-    """The recurrence on packed rows: ``h_t = phi(x_t @ Wx + b + h_{t-1} @ Wy)``.
-
-    Parameters
-    ----------
-    X_packed : [sum(sizes), n_inputs]
-        Step 0's ``sizes[0]`` rows, then step 1's ``sizes[1]`` rows, ...; the rows
-        of step ``t`` are the first ``sizes[t]`` instances of the sorted batch.
-    h0 : [batch, n_neurons], the initial states of the sorted batch.
-    sizes : non-increasing number of running instances per step.
-    out : C-contiguous [sum(sizes), n_neurons] or None
-        Where to write the result (a new array if None).
-
-    Returns
-    -------
-    [sum(sizes), n_neurons]: ``h_t`` of every packed row (``out`` if given).
-    """
-    # x_t @ Wx + b does not depend on h: one GEMM for every step at once. The
-    # result is also the output buffer: each step overwrites its rows with h_t.
-    H = np.matmul(X_packed, cell.Wx, out=out)
-    H += cell.b
-    # Scratch for h_{t-1} @ Wy, allocated once: no allocation inside the loop.
-    hWy = np.empty((sizes[0] if sizes else 0, cell.n_neurons), dtype=cell.dtype)
-    h, start = h0, 0
-    for k in sizes:
-        h_t = H[start : start + k]  # a view: rows of step t, holding x_t @ Wx + b
-        start += k
-        # The recurrent GEMM, the only one per step (np.dot: less call overhead than matmul).
-        np.dot(h[:k], cell.Wy, out=hWy[:k])
-        h_t += hWy[:k]
-        cell._phi(h_t, out=h_t)  # in place: no new array
-        h = h_t  # the still-running instances are a prefix of this step's rows
-    return H
+    # The reference loop, time-major inside: step t is X_tm[t], one [batch, n_inputs] block.
+    # (One contiguous layout for both layouts of X: the same products, bit for bit.)
+    X_tm = np.ascontiguousarray(X if time_major else X.transpose(1, 0, 2))
+    xw = X_tm @ cell.Wx + cell.b  # [n_steps, batch, n_neurons]: x_t @ Wx + b of every step
+    outputs = np.empty((n_steps, batch, cell.n_neurons), dtype=cell.dtype)
+    h = h0  # [batch, n_neurons]; _initial_state made it our own array
+    for t in range(n_steps):
+        h_new = cell.phi(xw[t] + h @ cell.Wy)  # the recurrent term is the only serial work
+        if lengths is not None:
+            running = (t < lengths)[:, None]  # [batch, 1]: the instances not yet ended
+            h_new = np.where(running, h_new, cell.dtype.type(0))  # past the end: exactly 0
+            h = np.where(running, h_new, h)  # past the end: the state is carried
+        else:
+            h = h_new
+        outputs[t] = h_new
+    # Batch-major outputs are a transposed view: copying them would cost one more pass.
+    return (outputs if time_major else outputs.transpose(1, 0, 2)), h

@@ -11,8 +11,16 @@ Everything runs on the device and in the dtype of the cell's parameters and is
 differentiable with autograd (to ``X``, ``initial_state`` and the weights).
 Data is never moved between devices behind the caller's back: a tensor on
 another device than the cell is an error. NumPy arrays and lists are accepted
-and created on the cell's device. Only ``sequence_length``, which decides how
-many steps run, is read on the host (as ``pack_padded_sequence`` also does).
+and created on the cell's device (:func:`as_tensor`). Only ``sequence_length``,
+which decides how many steps run, is read on the host (as
+``pack_padded_sequence`` also does).
+
+Taught in chapters 4-7. ``dynamic_rnn(..., backend="reference")`` is the
+readable loop, differentiated by autograd; the default ``backend="loop"`` runs
+its fast twin, :mod:`companion.fast.torch_packed` (only the valid rows, and
+back-propagation through time written out by hand), and ``"cudnn"`` / ``"auto"``
+NVIDIA's fused kernel (:mod:`companion.fast.cudnn`). All are tested against the
+reference.
 """
 
 from __future__ import annotations
@@ -23,47 +31,42 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.autograd.function import once_differentiable
 
-from companion import cuda_path
 from companion import validation as v
+from companion.fast import cudnn
+from companion.fast.torch_packed import packed_dynamic_rnn
 from companion.numpy_rnn import init_weights
-from companion.packing import PackingPlan, packing_plan
 from companion.torch_interop import torch_rnn_from_weights, weights_from_torch_rnn
 
-__all__ = ["BasicRNNCell", "dynamic_rnn", "static_rnn"]
-
-_FLOAT_DTYPES = {torch.float32: torch.float32, torch.float64: torch.float64}
+__all__ = ["BasicRNNCell", "as_tensor", "dynamic_rnn", "static_rnn"]
 
 
-def _float_dtype(dtype: Any) -> torch.dtype:
-    if isinstance(dtype, torch.dtype) and dtype in _FLOAT_DTYPES:
-        return dtype
-    if not isinstance(dtype, torch.dtype):
-        with contextlib.suppress(TypeError):
-            np_dtype = np.dtype(dtype)
-            if np_dtype == np.float32:
-                return torch.float32
-            if np_dtype == np.float64:
-                return torch.float64
-    raise TypeError(f"dtype must be torch.float32 or torch.float64; got {dtype!r}")
+def as_tensor(name: str, value: Any, cell: BasicRNNCell) -> torch.Tensor:
+    """The argument ``name`` as a tensor of the cell's dtype on the cell's device.
 
+    Every function of this module converts its data with it, so that the rule is
+    one: integer or float data of any dtype is accepted and converted; a tensor on
+    another device than the cell is an error, never silently moved.
 
-def _kind(value: torch.Tensor | np.ndarray) -> str:
-    """The NumPy dtype kind letter (``i``, ``u``, ``f``, ``b``, ``c``) of an array or tensor."""
-    if isinstance(value, np.ndarray):
-        return value.dtype.kind
-    if value.dtype == torch.bool:
-        return "b"
-    if value.is_complex():
-        return "c"
-    return "f" if value.is_floating_point() else "i"
+    Parameters
+    ----------
+    name : the argument's name, for error messages (``"X"``, ``"initial_state"``)
+    value : tensor, NumPy array or nested list, any shape
+    cell : BasicRNNCell, whose ``dtype`` and ``device`` the result takes
 
+    Returns
+    -------
+    torch.Tensor, same shape as ``value`` (``value`` itself if it already matches)
 
-def _as_tensor(name: str, value: Any, cell: BasicRNNCell) -> torch.Tensor:
-    """Tensor of the cell's dtype on the cell's device; integers are accepted."""
+    Raises
+    ------
+    TypeError
+        ``value`` holds booleans, complex numbers, strings or objects.
+    ValueError
+        ``value`` is a tensor on another device than the cell.
+    """
     if isinstance(value, torch.Tensor):
-        v.check_numeric_kind(name, _kind(value), value.dtype)
+        v.check_numeric_kind(name, v.dtype_kind(value), value.dtype)
         if value.device != cell.device:
             raise ValueError(
                 f"{name} is on device {value.device} but the cell is on {cell.device}; "
@@ -108,7 +111,7 @@ class BasicRNNCell(torch.nn.Module):
         n_inputs = v.check_positive_int("n_inputs", n_inputs)
         n_neurons = v.check_positive_int("n_neurons", n_neurons)
         weights = (torch.as_tensor(w) for w in init_weights(n_inputs, n_neurons, seed))
-        self._set(*weights, nonlinearity, _float_dtype(dtype), device)
+        self._set(*weights, nonlinearity, v.check_float_dtype(dtype, "torch"), device)
 
     def _set(
         self, Wx: Any, Wy: Any, b: Any, nonlinearity: str, dtype: torch.dtype, device: Any
@@ -117,7 +120,7 @@ class BasicRNNCell(torch.nn.Module):
         tensors = {}
         for name, value in (("Wx", Wx), ("Wy", Wy), ("b", b)):
             tensor = value.detach() if isinstance(value, torch.Tensor) else np.asarray(value)
-            v.check_numeric_kind(name, _kind(tensor), tensor.dtype)
+            v.check_numeric_kind(name, v.dtype_kind(tensor), tensor.dtype)
             tensors[name] = torch.as_tensor(tensor, device=device).to(dtype)
         v.check_weights(
             v.shape_of(tensors["Wx"]), v.shape_of(tensors["Wy"]), v.shape_of(tensors["b"])
@@ -164,7 +167,7 @@ class BasicRNNCell(torch.nn.Module):
             b = np.zeros(shape[1])
         cell = cls.__new__(cls)
         torch.nn.Module.__init__(cell)
-        cell._set(Wx, Wy, b, nonlinearity, _float_dtype(dtype), device)
+        cell._set(Wx, Wy, b, nonlinearity, v.check_float_dtype(dtype, "torch"), device)
         return cell
 
     @classmethod
@@ -205,18 +208,17 @@ class BasicRNNCell(torch.nn.Module):
 
     def zero_state(self, batch: int) -> torch.Tensor:
         """Zeros [batch, n_neurons] in the cell's dtype, on its device."""
-        if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 0:
-            raise ValueError(f"batch must be an int >= 0; got {batch!r}")
-        return torch.zeros(int(batch), self.n_neurons, dtype=self.dtype, device=self.device)
+        batch = v.check_batch_size(batch)
+        return torch.zeros(batch, self.n_neurons, dtype=self.dtype, device=self.device)
 
     def forward(self, x_t: Any, h_prev: Any = None) -> torch.Tensor:
         """One time step: ``x_t`` [batch, n_inputs], ``h_prev`` [batch, n_neurons] or None
         (zeros) → ``h_t`` [batch, n_neurons]."""
-        x_t = _as_tensor("x_t", x_t, self)
+        x_t = as_tensor("x_t", x_t, self)
         v.check_step_input("x_t", v.shape_of(x_t), self.n_inputs)
         if h_prev is None:
             return self.phi(x_t @ self.Wx + self.b)
-        h_prev = _as_tensor("h_prev", h_prev, self)
+        h_prev = as_tensor("h_prev", h_prev, self)
         v.check_state("h_prev", v.shape_of(h_prev), x_t.shape[0], self.n_neurons)
         return self.phi(x_t @ self.Wx + h_prev @ self.Wy + self.b)
 
@@ -227,17 +229,10 @@ class BasicRNNCell(torch.nn.Module):
         )
 
 
-def _check_cell(cell: Any) -> None:
-    if not isinstance(cell, BasicRNNCell):
-        raise TypeError(
-            f"cell must be a companion.torch_rnn.BasicRNNCell; got {type(cell).__name__}"
-        )
-
-
 def _initial_state(cell: BasicRNNCell, initial_state: Any, batch: int) -> torch.Tensor:
     if initial_state is None:
         return cell.zero_state(batch)
-    state = _as_tensor("initial_state", initial_state, cell)
+    state = as_tensor("initial_state", initial_state, cell)
     v.check_state("initial_state", v.shape_of(state), batch, cell.n_neurons)
     return state
 
@@ -245,13 +240,10 @@ def _initial_state(cell: BasicRNNCell, initial_state: Any, batch: int) -> torch.
 def _lengths(sequence_length: Any, batch: int, n_steps: int) -> np.ndarray | None:
     if sequence_length is None:
         return None
+    kind = v.dtype_kind(sequence_length)
     if isinstance(sequence_length, torch.Tensor):
-        kind = _kind(sequence_length)
         sequence_length = sequence_length.detach().cpu().numpy()
-    else:
-        sequence_length = np.asarray(sequence_length)
-        kind = sequence_length.dtype.kind
-    return v.check_sequence_length(sequence_length, kind, batch, n_steps)
+    return v.check_sequence_length(np.asarray(sequence_length), kind, batch, n_steps)
 
 
 def _batch_without_steps(initial_state: Any, sequence_length: Any) -> int:
@@ -284,9 +276,9 @@ def static_rnn(
     outputs : list of n_steps tensors [batch, n_neurons] (exactly 0 past each length)
     state : [batch, n_neurons], the state after each instance's last valid step
     """
-    _check_cell(cell)
+    v.check_cell(cell, BasicRNNCell)
     v.check_input_list(inputs)
-    xs = [_as_tensor(f"inputs[{t}]", x, cell) for t, x in enumerate(inputs)]
+    xs = [as_tensor(f"inputs[{t}]", x, cell) for t, x in enumerate(inputs)]
     for t, x in enumerate(xs):
         v.check_step_input(f"inputs[{t}]", v.shape_of(x), cell.n_inputs)
     v.check_same_step_shapes([v.shape_of(x) for x in xs])
@@ -322,40 +314,60 @@ def dynamic_rnn(
     """Run ``cell`` over a whole ``[batch, n_steps, n_inputs]`` tensor with a loop.
 
     Taught in chapter 6 (动态展开) and chapter 7 (``sequence_length``); semantics
-    as :func:`companion.numpy_rnn.dynamic_rnn`: for ``t >= sequence_length[i]``
-    the output is exactly 0 and the state is carried unchanged. As there, the
-    input product ``X @ Wx + b`` is one GEMM hoisted out of the loop and only the
-    instances still running are computed at each step; the backward pass is
-    back-propagation through time written out by hand (chapter 9), see
-    :class:`_Recurrence`.
+    as :func:`companion.numpy_rnn.dynamic_rnn`. For every step ``t`` and instance
+    ``i`` (equation (1.2), with TensorFlow 1.x's ``sequence_length``)::
+
+        h[i, t] = phi(x[i, t] @ Wx + b + h[i, t-1] @ Wy)   if t < sequence_length[i]
+                = h[i, t-1]                                 otherwise (state carried)
+        y[i, t] = h[i, t] if t < sequence_length[i] else 0  (exactly 0)
+        h[i, -1] = initial_state[i];   state[i] = h[i, n_steps - 1]
+
+    The reference computation (``backend="reference"``) is this function's own
+    loop, differentiated by autograd, equivalent to::
+
+        xw = X_tm @ Wx + b                     # every step's input term, one product
+        h = initial_state
+        for t in range(n_steps):
+            h_new = phi(xw[t] + h @ Wy)        # only h @ Wy waits for the previous step
+            running = t < sequence_length      # [batch]: instances not yet ended
+            outputs[t] = where(running, h_new, 0)
+            h = where(running, h_new, h)
 
     Parameters
     ----------
     cell : BasicRNNCell
     X : [batch, n_steps, n_inputs] ([n_steps, batch, n_inputs] if ``time_major``)
+        Tensor (on the cell's device), array or list; integers are converted.
     sequence_length : int [batch] (tensor, array or list) or None
+        Each ``0 <= sequence_length[i] <= n_steps``; None means full length.
     initial_state : [batch, n_neurons] or None (zeros)
     time_major : bool
     swap_memory : bool
         Keep the tensors saved for the backward pass in CPU memory
         (``torch.autograd.graph.save_on_cpu``, pinned on CUDA) instead of on the
         device -- PyTorch's counterpart of TensorFlow's ``swap_memory``.
-    backend : {"loop", "cudnn", "auto"}
-        ``"loop"`` (default): the loop above, on any device. ``"cudnn"``: the whole
-        recurrence in one fused cuDNN call (the cell must be on a CUDA device);
-        ``"auto"``: cuDNN where available, else the loop. Same semantics; results
-        equal to float rounding. See :mod:`companion.cuda_path` (appendix 性能).
+    backend : {"loop", "reference", "cudnn", "auto"}
+        Which code computes the result; all give the same values to float rounding
+        and exact zeros past each length. ``"loop"`` (default, any device): the
+        fast path of :mod:`companion.fast.torch_packed` -- only the
+        ``sum(sequence_length)`` valid rows are computed, and the backward pass is
+        back-propagation through time written out by hand (chapter 9), one
+        autograd node for the whole loop. ``"reference"``: the loop above, every
+        ``(t, i)`` computed and selected, autograd recording each step.
+        ``"cudnn"``: the whole recurrence in one fused cuDNN call (the cell must be
+        on a CUDA device); ``"auto"``: cuDNN where available, else ``"loop"``
+        (:mod:`companion.fast.cudnn`, appendix 性能).
 
     Returns
     -------
     outputs : [batch, n_steps, n_neurons] ([n_steps, batch, n_neurons] if ``time_major``)
-        Without ``sequence_length``, batch-major outputs are a transposed view of
-        time-major memory, as ``torch.nn.RNN(batch_first=True)`` returns them.
+        Without padding, batch-major outputs are a transposed view of time-major
+        memory, as ``torch.nn.RNN(batch_first=True)`` returns them.
     state : [batch, n_neurons]
     """
-    _check_cell(cell)
-    backend = cuda_path.resolve_backend(backend, cell.device)
-    X = _as_tensor("X", X, cell)
+    v.check_cell(cell, BasicRNNCell)
+    backend = cudnn.resolve_backend(backend, cell.device)
+    X = as_tensor("X", X, cell)
     v.check_sequence_input(v.shape_of(X), cell.n_inputs, time_major)
     n_steps, batch = X.shape[:2] if time_major else X.shape[1::-1]
     h0 = _initial_state(cell, initial_state, batch)
@@ -367,202 +379,27 @@ def dynamic_rnn(
         else contextlib.nullcontext()
     )
     with saving:
-        return _run(cell, X, h0, lengths, time_major, fused=backend == "cudnn")
+        if backend != "reference":
+            weights = (cell.Wx, cell.Wy, cell.b, cell.nonlinearity)
+            return packed_dynamic_rnn(X, h0, lengths, *weights, time_major, backend == "cudnn")
 
-
-def _run(
-    cell: BasicRNNCell,
-    X: torch.Tensor,
-    h0: torch.Tensor,
-    lengths: np.ndarray | None,
-    time_major: bool,
-    fused: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The body of :func:`dynamic_rnn`: validated arguments in, ``(outputs, state)`` out.
-
-    As :func:`companion.numpy_rnn._run`: pack the valid ``(t, i)`` pairs step by
-    step with the instances sorted by length (:mod:`companion.packing`), run
-    :class:`_Recurrence` on the packed rows, gather them into padded outputs
-    (:class:`_Unpack`; padding positions read a row of zeros). The gathers are
-    differentiable, so autograd routes the gradients of the padded outputs and
-    of the state to the packed rows, and those of the packed inputs back to
-    ``X``. With ``fused``, cuDNN's kernel replaces :class:`_Recurrence`
-    (:mod:`companion.cuda_path`).
-    """
-    n_steps, batch = X.shape[:2] if time_major else X.shape[1::-1]
-    n_inputs, n_neurons, device = cell.n_inputs, cell.n_neurons, cell.device
-    full = lengths is None or bool(np.all(lengths == n_steps))
-    plan = packing_plan(np.full(batch, n_steps) if full else lengths)
-
-    if full:
-        # Without padding the time-major tensor is already the packed layout.
+        # The reference loop, time-major inside: step t is X_tm[t], [batch, n_inputs].
         X_tm = X if time_major else X.transpose(0, 1)
-        X_packed = X_tm.reshape(n_steps * batch, n_inputs)  # a copy only if batch-major
-        h0_sorted = h0
-    else:
-        # Every index the call needs, computed on the host from the plan up front.
-        rows = _index(plan.packed_rows(n_steps, time_major), device)
-        index = _index(plan.unpacked_rows(n_steps, time_major), device)
-        instances, last = (_index(a, device) for a in plan.last_rows())
-        X_packed = X.reshape(-1, n_inputs).index_select(0, rows)
-        h0_sorted = h0.index_select(0, _index(plan.order, device))
-
-    if fused and plan.n_run:  # (with no step to run, the loop below is free anyway)
-        sizes = plan.active.tolist()  # running instances per step
-        H = cuda_path.fused_recurrence(
-            X_packed, h0_sorted, cell.Wx, cell.Wy, cell.b, sizes, cell.nonlinearity
-        )
-        if not full:
-            H = torch.cat([H, H.new_zeros(1, n_neurons)])  # the row of zeros _Unpack reads
-    else:
-        # The packed rows [sum(lengths), n_neurons], and with padding one row of zeros.
-        H = _Recurrence.apply(
-            X_packed, h0_sorted, cell.Wx, cell.Wy, cell.b, plan, cell.nonlinearity, not full
-        )
-
-    if full:
-        outputs_tm = H.view(n_steps, batch, n_neurons)
-        outputs = outputs_tm if time_major else outputs_tm.transpose(0, 1)
-        state = outputs_tm[-1].clone() if n_steps else h0.clone()
-    else:
-        padded = _Unpack.apply(H, rows, index)
-        outputs = padded.view(*X.shape[:2], n_neurons)
-        state = h0.index_copy(0, instances, H.index_select(0, last))
-    return outputs, state
-
-
-def _index(rows: np.ndarray, device: torch.device) -> torch.Tensor:
-    """An int64 index computed by :mod:`companion.packing`, on ``device``."""
-    return torch.from_numpy(rows).to(device)
-
-
-class _Unpack(torch.autograd.Function):
-    """Packed rows -> zero-padded rows with one gather; the gradient goes back with another.
-
-    ``H`` [n_packed + 1, n]: the packed rows, then a row of zeros. Forward:
-    ``padded = H[index]`` (``index`` from :meth:`PackingPlan.unpacked_rows`: every
-    padding position reads the row of zeros, so no separate zero fill is needed).
-    Backward: the packed rows' gradient is ``dpadded[rows]`` (``rows`` from
-    :meth:`PackingPlan.packed_rows`) -- a gather again, where autograd's own rule
-    for ``index_select`` would scatter-add every padding gradient into the zero row.
-    """
-
-    @staticmethod
-    def forward(  # type: ignore[override]
-        ctx: Any, H: torch.Tensor, rows: torch.Tensor, index: torch.Tensor
-    ) -> torch.Tensor:
-        ctx.save_for_backward(rows)
-        return H.index_select(0, index)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx: Any, dpadded: torch.Tensor) -> tuple[torch.Tensor, None, None]:
-        (rows,) = ctx.saved_tensors
-        dH = dpadded.new_empty(len(rows) + 1, dpadded.shape[1])
-        torch.index_select(dpadded, 0, rows, out=dH[:-1])
-        dH[-1] = 0  # the row of zeros is a constant
-        return dH, None, None
-
-
-def _phi_(z: torch.Tensor, nonlinearity: str) -> None:
-    """``z = phi(z)`` in place."""
-    if nonlinearity == "tanh":
-        torch.tanh(z, out=z)
-    else:
-        torch.relu_(z)
-
-
-class _Recurrence(torch.autograd.Function):
-    """``h_t = phi(x_t @ Wx + b + h_{t-1} @ Wy)`` over packed rows, with BPTT by hand.
-
-    Rows are packed as in :func:`companion.packing.PackingPlan.packed_rows`: with
-    ``sizes = plan.active``, ``sizes[0]`` rows of step 0, then ``sizes[1]`` rows of
-    step 1, ...; the instances running at step ``t`` are the first ``sizes[t]`` of
-    the sorted batch.
-    With ``zero_row`` the result has one more row, of zeros, which
-    :class:`_Unpack` reads for every padding position: [sum(sizes) + 1, n_neurons]
-    (else [sum(sizes), n_neurons]).
-
-    Why a custom ``autograd.Function`` rather than letting autograd record every
-    operation of the loop: autograd would save ``h_{t-1}``, ``h_t`` and ``Wy`` at
-    every step, and its backward would compute ``dL/dWy`` as ``n_steps`` small
-    products. Back-propagation through time (chapter 9) only needs the inputs and
-    the states ``h_t``, and the weight gradients of all steps are each *one* GEMM
-    over all packed rows. ``save_for_backward`` goes through saved-tensor hooks,
-    so ``swap_memory`` (``save_on_cpu``) and checkpointing keep working.
-    """
-
-    @staticmethod
-    def forward(  # type: ignore[override]
-        ctx: Any,
-        X_packed: torch.Tensor,
-        h0: torch.Tensor,
-        Wx: torch.Tensor,
-        Wy: torch.Tensor,
-        b: torch.Tensor,
-        plan: PackingPlan,
-        nonlinearity: str,
-        zero_row: bool,
-    ) -> torch.Tensor:
-        n_packed = X_packed.shape[0]
-        # x_t @ Wx + b does not depend on h: one GEMM for every step at once. The
-        # result is also the output buffer: each step overwrites its rows (which hold
-        # x_t @ Wx + b) with h_t.
-        if zero_row:
-            H = X_packed.new_empty(n_packed + 1, Wy.shape[0])
-            H[n_packed] = 0
-            torch.addmm(b, X_packed, Wx, out=H[:n_packed])
-        else:
-            H = torch.addmm(b, X_packed, Wx)
-        sizes = plan.active.tolist()  # running instances per step
-        h, start = h0, 0
-        for k in sizes:
-            h_t = H[start : start + k]  # a view: this step's rows
-            start += k
-            h_t.addmm_(h[:k], Wy)  # += h_{t-1} @ Wy: the GEMM accumulates in place (beta = 1)
-            _phi_(h_t, nonlinearity)
-            h = h_t  # the still-running instances are a prefix of this step's rows
-        ctx.save_for_backward(X_packed, h0, Wx, Wy, H[:n_packed] if zero_row else H)
-        ctx.plan, ctx.sizes, ctx.nonlinearity = plan, sizes, nonlinearity
-        return H
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx: Any, dH: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        X_packed, h0, Wx, Wy, H = ctx.saved_tensors
-        sizes = ctx.sizes
-        n_packed = X_packed.shape[0]
-        # phi'(z_t) from h_t = phi(z_t) alone: 1 - h^2 for tanh, [h > 0] for ReLU.
-        dphi = 1 - H * H if ctx.nonlinearity == "tanh" else (H > 0).to(H.dtype)
-        # dZ starts as dL/dh_t coming from the outputs (and the final state) and is
-        # turned, step by step from the last, into dL/dz_t (z_t = argument of phi).
-        # (The gradient reaching the row of zeros goes nowhere: that row is a constant.)
-        dZ = dH[:n_packed].clone(memory_format=torch.contiguous_format)  # ours to overwrite
-        WyT = Wy.T
-        dz, dphi = dZ.split(sizes), dphi.split(sizes)  # views, step by step
-        for t in reversed(range(len(sizes))):
-            dz[t].mul_(dphi[t])  # dL/dz_t = dL/dh_t * phi'(z_t)
-            if t > 0:
-                # h_{t-1} of the instances running at t: the first rows of step t-1.
-                dz[t - 1][: sizes[t]].addmm_(dz[t], WyT)  # dL/dh_{t-1} += dL/dz_t @ Wy.T
-        # Everything below is one GEMM (or a sum) over all packed rows at once.
-        k0 = sizes[0] if sizes else 0
-        dX = dh0 = dWx = dWy = db = None
-        needs = ctx.needs_input_grad
-        if needs[0]:
-            dX = dZ @ Wx.T
-        if needs[1]:
-            dh0 = torch.zeros_like(h0)
-            dh0[:k0] = dZ[:k0] @ WyT
-        if needs[2]:
-            dWx = X_packed.T @ dZ
-        if needs[3]:
-            # dL/dWy = sum over rows of h_{t-1}^T dL/dz_t; h_{-1} is the initial state.
-            if not sizes or sizes[-1] == k0:  # (sizes never increase: all equal)
-                H_prev = H[: n_packed - k0]  # h_{t-1} is simply the block before
+        xw = X_tm @ cell.Wx + cell.b  # [n_steps, batch, n_neurons]: x_t @ Wx + b of every step
+        if lengths is not None:
+            lengths = torch.as_tensor(lengths, device=cell.device)
+        h, outputs = h0, []
+        for t in range(n_steps):
+            h_new = cell.phi(xw[t] + h @ cell.Wy)  # the recurrent term is the only serial work
+            if lengths is not None:
+                running = (t < lengths)[:, None]  # [batch, 1]: the instances not yet ended
+                h_new = torch.where(running, h_new, 0.0)  # past the end: exactly 0
+                h = torch.where(running, h_new, h)  # past the end: the state is carried
             else:
-                H_prev = H.index_select(0, _index(ctx.plan.previous_rows(), H.device))
-            dWy = torch.addmm(h0[:k0].T @ dZ[:k0], H_prev.T, dZ[k0:])
-        if needs[4]:
-            db = dZ.sum(0)
-        return dX, dh0, dWx, dWy, db, None, None, None
+                h = h_new
+            outputs.append(h_new)
+        # (With no step, xw is already the empty [0, batch, n_neurons]; and the state must
+        # not be the caller's own initial_state tensor.)
+        outputs = torch.stack(outputs) if n_steps else xw
+        state = h if n_steps else h0.clone()
+    return (outputs if time_major else outputs.transpose(0, 1)), state

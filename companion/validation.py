@@ -1,4 +1,4 @@
-"""Argument checks shared by both backends.
+"""Argument checks shared by both backends (the contract of chapters 1-8).
 
 Every public function of :mod:`companion.numpy_rnn` and :mod:`companion.torch_rnn`
 validates its arguments here, *before* any computation, so that a mistake is
@@ -9,17 +9,27 @@ broadcasting.
 
 The checks only look at ``.shape``, ``.ndim`` and the dtype's kind, so they work
 for NumPy arrays and torch tensors alike and import neither torch nor the
-backends.
+backends: a torch object can only reach them if the caller imported torch, so
+``sys.modules`` is where they look for it.
+
+One policy: ``TypeError`` when the argument is the wrong kind of object (a
+str for a size, a bool array for data, a NumPy cell for the torch backend),
+``ValueError`` when it is the right kind with a wrong value or shape.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 NONLINEARITIES = ("tanh", "relu")
+#: ``backend=`` of :func:`companion.numpy_rnn.dynamic_rnn`.
+NUMPY_BACKENDS = ("auto", "loop", "reference")
+#: ``backend=`` of :func:`companion.torch_rnn.dynamic_rnn`.
+TORCH_BACKENDS = ("loop", "cudnn", "auto", "reference")
 
 
 def shape_of(array: Any) -> tuple[int, ...]:
@@ -38,13 +48,105 @@ def _expected(dims: Sequence[str], sizes: Sequence[int | None]) -> str:
     return names if all(s is None for s in sizes) else f"{names} = {values}"
 
 
+def check_int(name: str, value: Any, minimum: int) -> int:
+    """An ``int`` (not bool) that is at least ``minimum``; returned as a Python int."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int >= {minimum}; got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}; got {value}")
+    return int(value)
+
+
 def check_positive_int(name: str, value: Any) -> int:
     """A layer size: an ``int`` (not bool) that is at least 1."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int >= 1; got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be an int >= 1; got {value}")
-    return int(value)
+    return check_int(name, value, 1)
+
+
+def check_batch_size(batch: Any) -> int:
+    """``zero_state``'s ``batch``: an ``int`` >= 0 (an empty batch is allowed)."""
+    return check_int("batch", batch, 0)
+
+
+def check_integer_kind(name: str, value: Any, what: str) -> None:
+    """``value`` holds integers; ``what`` describes the expected shape in the message."""
+    if dtype_kind(value) not in "iu":
+        dtype = getattr(value, "dtype", None)
+        dtype = np.asarray(value).dtype if dtype is None else dtype
+        raise TypeError(f"{name} must be {what} of integers; got dtype {dtype}")
+
+
+def check_cell(cell: Any, cls: type) -> None:
+    """``cell`` must be an instance of ``cls`` (the backend's own ``BasicRNNCell``)."""
+    if not isinstance(cell, cls):
+        raise TypeError(
+            f"cell must be a {cls.__module__}.{cls.__qualname__}; got {type(cell).__name__}"
+        )
+
+
+def check_backend(backend: Any, allowed: Sequence[str]) -> str:
+    """``dynamic_rnn``'s ``backend``: one of ``allowed`` (:data:`NUMPY_BACKENDS`, ...)."""
+    allowed = tuple(allowed)
+    if not isinstance(backend, str):
+        raise TypeError(f"backend must be a str, one of {allowed}; got {type(backend).__name__}")
+    if backend not in allowed:
+        raise ValueError(f"backend must be one of {allowed}; got {backend!r}")
+    return backend
+
+
+def _torch_if_loaded() -> Any:
+    """The ``torch`` module if something already imported it, else None (never imports it)."""
+    return sys.modules.get("torch")
+
+
+def dtype_kind(value: Any) -> str:
+    """The NumPy dtype kind letter (``i``, ``u``, ``f``, ``b``, ``c``, ...) of data.
+
+    Works for torch tensors (without importing torch), NumPy arrays and anything
+    ``np.asarray`` accepts.
+    """
+    torch = _torch_if_loaded()
+    if torch is not None and isinstance(value, torch.Tensor):
+        if value.dtype == torch.bool:
+            return "b"
+        if value.is_complex():
+            return "c"
+        return "f" if value.is_floating_point() else "i"
+    return np.asarray(value).dtype.kind
+
+
+def check_float_dtype(dtype: Any, backend: str) -> Any:
+    """A cell's ``dtype``: float32 or float64, in any spelling the backend accepts.
+
+    Parameters
+    ----------
+    dtype : ``np.float32``, ``"float64"``, ``np.dtype(...)``, or for the torch
+        backend also ``torch.float32`` / ``torch.float64``.
+    backend : ``"numpy"`` or ``"torch"``
+
+    Returns
+    -------
+    ``np.dtype`` (NumPy backend) or ``torch.dtype`` (torch backend).
+
+    Raises
+    ------
+    TypeError
+        Anything else (float16, an integer type, a non-dtype), for both backends.
+    """
+    wanted = "torch.float32 or torch.float64" if backend == "torch" else "float32 or float64"
+    torch = _torch_if_loaded()
+    if torch is not None and isinstance(dtype, torch.dtype):
+        # Only the torch backend takes torch dtypes.
+        floats = {torch.float32: "float32", torch.float64: "float64"}
+        name = floats.get(dtype) if backend == "torch" else None
+    else:
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            name = None
+    if name not in ("float32", "float64"):
+        shown = f"{dtype!r}" if name is None else name
+        raise TypeError(f"dtype must be {wanted}; got {shown}")
+    return getattr(torch, name) if backend == "torch" else np.dtype(name)
 
 
 def check_nonlinearity(nonlinearity: Any) -> str:
@@ -156,37 +258,31 @@ def check_sequence_input(shape: Sequence[int], n_inputs: int, time_major: bool) 
     check_rank_and_sizes("X", shape, sequence_dims(time_major), (None, None, n_inputs))
 
 
-def check_sequence_length(lengths: Any, kind: str, batch: int, n_steps: int) -> np.ndarray:
-    """Validate ``sequence_length`` and return it as an int64 NumPy vector.
+def check_sequence_length(
+    lengths: Any, kind: str, batch: int, n_steps: int, name: str = "sequence_length"
+) -> np.ndarray:
+    """Validate a vector of sequence lengths and return it as an int64 NumPy vector.
 
     Parameters
     ----------
     lengths : array-like of shape [batch] (already converted to NumPy by the caller).
     kind : its dtype's kind (``"i"``/``"u"`` accepted).
     batch, n_steps : sizes taken from the inputs.
+    name : the argument's name in messages (``sequence_length``, ``lengths``).
     """
     shape = tuple(np.shape(lengths))
     if kind not in "iu":
         raise TypeError(
-            f"sequence_length must be a vector of integers of shape [batch] = [{batch}]; "
+            f"{name} must be a vector of integers of shape [batch] = [{batch}]; "
             f"got dtype {np.asarray(lengths).dtype}"
         )
-    check_rank_and_sizes("sequence_length", shape, ("batch",), (batch,))
+    check_rank_and_sizes(name, shape, ("batch",), (batch,))
     lengths = np.asarray(lengths, dtype=np.int64)
     bad = np.flatnonzero((lengths < 0) | (lengths > n_steps))
     if bad.size:
         i = int(bad[0])
         raise ValueError(
-            f"sequence_length values must lie in [0, n_steps] = [0, {n_steps}]; "
-            f"got sequence_length[{i}] = {int(lengths[i])}"
+            f"{name} values must lie in [0, n_steps] = [0, {n_steps}]; "
+            f"got {name}[{i}] = {int(lengths[i])}"
         )
     return lengths
-
-
-def check_same_batch(name: str, batch: int, other_name: str, other_batch: int) -> None:
-    """Two arguments that must agree on the mini-batch size."""
-    if batch != other_batch:
-        raise ValueError(
-            f"{name} has batch size {batch} but {other_name} has batch size {other_batch}; "
-            "they must agree"
-        )

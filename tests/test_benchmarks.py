@@ -86,7 +86,7 @@ def test_gpu_check_logic_runs_on_the_cpu(tmp_path, monkeypatch):
     """The dry run executes every check of the script with the CPU standing in for the GPU."""
     gpu_check = load("gpu_check")
     monkeypatch.setattr(gpu_check, "SHAPES", [(4, 3, 2, 5)])
-    monkeypatch.setattr(sys.modules["companion.cuda_path"], "cudnn_usable", lambda d: True)
+    monkeypatch.setattr(sys.modules["companion.fast.cudnn"], "cudnn_usable", lambda d: True)
     out = tmp_path / "gpu.json"
     assert gpu_check.main(["--dry-run-on-cpu", "--out", str(out)]) == 0
     result = json.loads(out.read_text())

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from companion import cuda_path
 from companion import torch_rnn as tr
+from companion.fast import cudnn as cuda_path
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

@@ -1,34 +1,38 @@
-"""The fast loops inside ``dynamic_rnn``: packing indices and the hand-written BPTT.
+"""The fast paths of ``dynamic_rnn`` (:mod:`companion.fast`) against the reference loops.
 
-``dynamic_rnn`` (both backends) packs the valid ``(step, instance)`` pairs so
-that the work is proportional to ``sum(sequence_length)``, and
-``companion.torch_rnn`` back-propagates through time with its own backward
-(``_Recurrence``). The contract tests check results against oracles; these
-tests pin the machinery itself:
+``dynamic_rnn``'s own loop (``backend="reference"``) is the readable definition;
+``companion.fast`` computes the same function faster: packed rows, so that the
+work is proportional to ``sum(sequence_length)``, and in torch a hand-written
+backward pass. These tests check the fast paths against the reference, by
+behaviour only:
 
-* the packing indices of :class:`companion.packing.PackingPlan` against a
+* the packing indices of :class:`companion.fast.packing.PackingPlan` against a
   brute-force enumeration, and the gradient of unpacking;
-* ``torch.autograd.gradcheck`` (float64) of the whole ``dynamic_rnn`` --
-  inputs, initial state and the three weights, with and without
-  ``sequence_length`` (lengths 0 and ``n_steps`` included), tanh and ReLU;
-* gradients equal to those of autograd recording a plain per-step loop;
+* fast == reference on random problems (both backends; outputs, state, exact
+  zeros past each length, and in torch every gradient), and which one
+  ``backend="auto"`` runs;
+* ``torch.autograd.gradcheck`` (float64) of the packed path and of the
+  reference, with and without ``sequence_length``, tanh and ReLU;
 * what the backward keeps: ``swap_memory`` and non-reentrant checkpointing;
-* nothing is computed for padding (the GEMM sees ``sum(lengths)`` rows).
+* the work: the rows multiplied by ``Wx`` and ``Wy`` (NumPy) and the FLOPs
+  (torch) grow with ``sum(lengths)`` on the fast path, ``batch * n_steps`` on
+  the reference.
 """
 
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import Backend, RNNCase, assert_bitwise_zero, rnn_cases
+from torch.utils.flop_counter import FlopCounterMode
 
 from companion import numpy_rnn as nr
 from companion import torch_rnn as tr
-from companion.packing import packing_plan
+from companion.fast import torch_packed
+from companion.fast.packing import packing_plan
 
 
 def brute_force_packing(lengths: np.ndarray, n_steps: int, time_major: bool):
@@ -70,7 +74,7 @@ def test_packing_indices_match_brute_force(lengths, extra_steps, time_major):
 
 
 def test_unpack_gradient_is_autograds_own_rule():
-    """``_Unpack``'s backward (a gather) equals autograd's rule for ``index_select``
+    """``Unpack``'s backward (a gather) equals autograd's rule for ``index_select``
     (a scatter-add), except for the row of zeros, which is a constant."""
     lengths = np.array([3, 0, 1, 3, 2])
     plan = packing_plan(lengths)
@@ -78,7 +82,7 @@ def test_unpack_gradient_is_autograds_own_rule():
     H = torch.randn(len(rows) + 1, 2, dtype=torch.float64, requires_grad=True)
     G = torch.randn(len(index), 2, dtype=torch.float64)
     (ours,) = torch.autograd.grad(
-        tr._Unpack.apply(H, torch.from_numpy(rows), torch.from_numpy(index)), H, G
+        torch_packed.Unpack.apply(H, torch.from_numpy(rows), torch.from_numpy(index)), H, G
     )
     (autograd,) = torch.autograd.grad(H.index_select(0, torch.from_numpy(index)), H, G)
     assert torch.equal(ours[:-1], autograd[:-1])
@@ -118,16 +122,21 @@ def test_gradcheck_whole_dynamic_rnn(nonlinearity, lengths, time_major):
     h0 = torch.from_numpy(rng.standard_normal((5, 4))).requires_grad_()
     seq = None if lengths is None else torch.tensor(lengths)
 
-    def f(X, h0, Wx, Wy, b):
-        # dynamic_rnn's body with the weights as plain tensors, so gradcheck can vary them.
-        weights = SimpleNamespace(
-            Wx=Wx, Wy=Wy, b=b, n_inputs=3, n_neurons=4, device=X.device, nonlinearity=nonlinearity
-        )
+    def packed(X, h0, Wx, Wy, b):
         lengths = None if seq is None else seq.numpy()
-        return tr._run(weights, X, h0, lengths, time_major)
+        return torch_packed.packed_dynamic_rnn(X, h0, lengths, Wx, Wy, b, nonlinearity, time_major)
 
     weights = [p.detach().clone().requires_grad_() for p in (cell.Wx, cell.Wy, cell.b)]
-    assert torch.autograd.gradcheck(f, (X, h0, *weights), eps=1e-6, atol=1e-7)
+    assert torch.autograd.gradcheck(packed, (X, h0, *weights), eps=1e-6, atol=1e-7)
+    # The reference, through dynamic_rnn itself (autograd differentiates its loop).
+    X, h0 = X.detach().requires_grad_(), h0.detach().requires_grad_()
+
+    def reference(X, h0):
+        return tr.dynamic_rnn(
+            cell, X, seq, initial_state=h0, time_major=time_major, backend="reference"
+        )
+
+    assert torch.autograd.gradcheck(reference, (X, h0), eps=1e-6, atol=1e-7)
 
 
 def test_custom_backward_equals_autograd_of_a_plain_loop():
@@ -154,6 +163,14 @@ def test_custom_backward_equals_autograd_of_a_plain_loop():
     loss = (torch.stack(outs, 1) * G).sum() + (h * Gs).sum()
     theirs = torch.autograd.grad(loss, (X, h0, *cell.parameters()))
     for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    out, state = tr.dynamic_rnn(
+        cell, X, sequence_length=lengths, initial_state=h0, backend="reference"
+    )
+    reference = torch.autograd.grad(
+        (out * G).sum() + (state * Gs).sum(), (X, h0, *cell.parameters())
+    )
+    for a, b in zip(ours, reference, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
@@ -209,47 +226,156 @@ def test_swap_memory_and_checkpoint_give_the_same_gradients(lengths):
             assert torch.equal(a, b)
 
 
-@pytest.mark.parametrize("module", [nr, tr], ids=["numpy", "torch"])
-def test_padding_costs_no_arithmetic(module, monkeypatch):
-    """The input GEMM sees sum(lengths) rows and the loop runs max(lengths) steps."""
-    lengths = [5, 0, 2, 1]
-    is_torch = module is tr
-    cell = module.BasicRNNCell(3, 4, seed=0)
-    X = np.random.default_rng(0).standard_normal((4, 7, 3)).astype(np.float32)
-    seen = []
-    if is_torch:
-        original = torch.addmm
+# ------------------------------------------------------- fast == reference
 
-        def spy(bias, a, b, **kw):
-            seen.append(tuple(a.shape))
-            return original(bias, a, b, **kw)
 
-        monkeypatch.setattr(torch, "addmm", spy)
-        with torch.no_grad():
-            out, _ = module.dynamic_rnn(cell, X, sequence_length=lengths)
+def run_both(B: Backend, case: RNNCase):
+    """``dynamic_rnn`` of ``case`` with the fast and the reference backend (float64)."""
+    a = case.arrays(np.float64)
+    cell = B.module.BasicRNNCell.from_weights(
+        B.array(a["Wx"]), B.array(a["Wy"]), B.array(a["b"]), nonlinearity=case.nonlinearity
+    )
+    X = a["X"].transpose(1, 0, 2).copy() if case.time_major else a["X"]
+    h0 = None if a["initial_state"] is None else B.array(a["initial_state"])
+    args = (cell, B.array(X), case.sequence_length, h0, case.time_major)
+    return [B.module.dynamic_rnn(*args, backend=backend) for backend in ("loop", "reference")]
+
+
+@given(rnn_cases())
+@pytest.mark.parametrize("name", ["numpy", "torch"])
+def test_fast_path_equals_the_reference(name, case):
+    B = Backend(name)
+    (fast_out, fast_state), (ref_out, ref_state) = run_both(B, case)
+    fast_out, ref_out = B.numpy(fast_out), B.numpy(ref_out)
+    np.testing.assert_allclose(fast_out, ref_out, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(B.numpy(fast_state), B.numpy(ref_state), rtol=1e-12, atol=1e-12)
+    if not case.time_major:
+        fast_out, ref_out = fast_out.transpose(1, 0, 2), ref_out.transpose(1, 0, 2)
+    for t in range(case.n_steps):  # time-major from here: past each length, bitwise +0.0
+        ended = case.effective_lengths <= t
+        assert_bitwise_zero(fast_out[t, ended])
+        assert_bitwise_zero(ref_out[t, ended])
+
+
+@given(rnn_cases(max_batch=4, max_steps=5, max_size=4))
+def test_hand_written_backward_equals_autograd_of_the_reference(case):
+    B = Backend("torch")
+    grads = []
+    for backend in ("loop", "reference"):
+        a = case.arrays(np.float64)
+        cell = tr.BasicRNNCell.from_weights(
+            a["Wx"], a["Wy"], a["b"], nonlinearity=case.nonlinearity
+        )
+        X = torch.from_numpy(a["X"].transpose(1, 0, 2).copy() if case.time_major else a["X"])
+        X.requires_grad_()
+        out, state = tr.dynamic_rnn(
+            cell, X, case.sequence_length, time_major=case.time_major, backend=backend
+        )
+        w_out, w_state = case.loss_weights()
+        if case.time_major:
+            w_out = w_out.transpose(1, 0, 2)
+        loss = (out * B.array(w_out)).sum() + (state * B.array(w_state)).sum()
+        inputs = (X, *cell.parameters())
+        found = torch.autograd.grad(loss, inputs, allow_unused=True)
+        # (Nothing to differentiate -- no step ran -- is None for autograd, zeros for ours.)
+        pairs = zip(inputs, found, strict=True)
+        grads.append([torch.zeros_like(x) if g is None else g for x, g in pairs])
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["numpy", "torch"])
+@pytest.mark.parametrize("backend", ["loop", "reference"])
+def test_full_length_batch_major_outputs_are_a_view_of_time_major_memory(name, backend):
+    """As ``nn.RNN(batch_first=True)``: no copy into batch-major memory; the state is its own."""
+    B = Backend(name)
+    cell = B.module.BasicRNNCell(3, 4, seed=0)
+    X = B.array(np.ones((3, 5, 3), dtype=np.float32))
+    with torch.no_grad():
+        out, state = B.module.dynamic_rnn(cell, X, backend=backend)
+    assert tuple(out.shape) == (3, 5, 4)
+    time_major = out.transpose(1, 0, 2) if name == "numpy" else out.transpose(0, 1)
+    if name == "numpy":
+        assert out.base is not None and time_major.flags.c_contiguous
     else:
-        original = nr.np.dot
-
-        def spy_dot(a, b, **kw):
-            seen.append(a.shape)
-            return original(a, b, **kw)
-
-        monkeypatch.setattr(nr.np, "dot", spy_dot)
-        out, _ = module.dynamic_rnn(cell, X, sequence_length=lengths)
-    if is_torch:
-        assert seen == [(8, 3)]  # one hoisted GEMM over the 8 valid (step, instance) pairs
-    else:
-        assert seen == [(3, 4), (2, 4), (1, 4), (1, 4), (1, 4)]  # h[:k] @ Wy, k = running
-    assert np.asarray(out).shape == (4, 7, 4)
-
-
-def test_numpy_batch_major_outputs_are_a_view_with_exact_zeros():
-    cell = nr.BasicRNNCell(3, 4, seed=0)
-    X = np.ones((3, 5, 3), dtype=np.float32)
-    out, state = nr.dynamic_rnn(cell, X)
-    assert out.shape == (3, 5, 4) and out.dtype == np.float32
-    np.testing.assert_array_equal(state, out[:, -1])
+        assert out._base is not None and time_major.is_contiguous()
+    np.testing.assert_array_equal(B.numpy(state), B.numpy(out)[:, -1])
     state[:] = 7  # the state is its own array, not a view of the outputs
-    assert not np.any(out == 7)
-    out, _ = nr.dynamic_rnn(cell, X, sequence_length=[5, 0, 2])
-    assert np.all(np.signbit(out[1]) == 0) and np.all(out[1] == 0) and np.all(out[2, 2:] == 0)
+    assert not np.any(B.numpy(out) == 7)
+
+
+# ------------------------------------------------------------------- the work
+
+
+class CountingWeight(np.ndarray):
+    """A weight matrix that counts the rows of every matrix product it takes part in."""
+
+    rows: int
+
+    @staticmethod
+    def _plain(values):
+        return tuple(x.view(np.ndarray) if isinstance(x, CountingWeight) else x for x in values)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        if ufunc is np.matmul and inputs[1] is self:  # (rows of the other operand) @ W
+            self.rows += int(np.prod(np.shape(inputs[0])[:-1]))
+        if out is not None:
+            kwargs["out"] = self._plain(out)
+        return getattr(ufunc, method)(*self._plain(inputs), **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func is np.dot and args[1] is self:
+            self.rows += int(np.prod(np.shape(args[0])[:-1]))
+        return func(*self._plain(args), **kwargs)
+
+
+def counting(a: np.ndarray) -> CountingWeight:
+    w = a.view(CountingWeight)
+    w.rows = 0
+    return w
+
+
+@pytest.mark.parametrize("time_major", [False, True])
+def test_numpy_fast_path_multiplies_only_the_valid_rows(time_major):
+    """The rows multiplied by ``Wx`` and by ``Wy`` are ``sum(lengths)`` on the fast path --
+    which the default ``"auto"`` runs for this ragged batch -- and ``batch * n_steps`` on
+    the reference (which computes every row, then selects)."""
+    lengths = np.array([5, 0, 2, 1])
+    X = np.random.default_rng(0).standard_normal((7, 4, 3) if time_major else (4, 7, 3))
+    cases = (("auto", lengths.sum()), ("loop", lengths.sum()), ("reference", 4 * 7))
+    for backend, expected in cases:
+        cell = nr.BasicRNNCell(3, 6, seed=0)
+        cell.Wx, cell.Wy = counting(cell.Wx), counting(cell.Wy)
+        out, _ = nr.dynamic_rnn(cell, X, lengths, time_major=time_major, backend=backend)
+        assert (cell.Wx.rows, cell.Wy.rows) == (expected, expected), backend
+        assert type(out) is np.ndarray
+
+
+def _addmm_inplace_flops(self_shape, a_shape, b_shape, out_shape=None, **kwargs) -> int:
+    """``z.addmm_(a, b)``, ``z += a @ b``: ``2 m k n`` FLOPs, as ``addmm`` (which
+    FlopCounterMode knows; the in-place form it does not)."""
+    return 2 * a_shape[0] * a_shape[1] * b_shape[1]
+
+
+def forward_backward_flops(cell, X, lengths, **backend):
+    """Matrix-product FLOPs of ``dynamic_rnn``'s forward and of its backward pass."""
+    h0 = torch.zeros(X.shape[0], cell.n_neurons, requires_grad=True)
+    counting_inplace = {torch.ops.aten.addmm_: _addmm_inplace_flops}
+    with FlopCounterMode(display=False, custom_mapping=counting_inplace) as forward:
+        out, state = tr.dynamic_rnn(cell, X, lengths, h0, **backend)
+    with FlopCounterMode(display=False, custom_mapping=counting_inplace) as backward:
+        (out.sum() + state.sum()).backward()
+    return forward.get_total_flops(), backward.get_total_flops()
+
+
+def test_torch_fast_path_flops_grow_with_the_sum_of_lengths():
+    n_inputs, n_neurons = 3, 6
+    cell = tr.BasicRNNCell(n_inputs, n_neurons, seed=0)
+    X = torch.randn(4, 7, n_inputs, requires_grad=True)
+    per_row = 2 * (n_inputs + n_neurons) * n_neurons  # x_t @ Wx and h_{t-1} @ Wy, one row
+    for lengths in ([5, 0, 2, 1], [7, 7, 7, 7], [1, 0, 0, 0]):
+        fwd, bwd = forward_backward_flops(cell, X, lengths)  # the default: backend="loop"
+        assert fwd == sum(lengths) * per_row
+        assert bwd == 2 * sum(lengths) * per_row  # dX and dWx; dh_{t-1} and dWy
+        ref_fwd, ref_bwd = forward_backward_flops(cell, X, lengths, backend="reference")
+        assert ref_fwd == 4 * 7 * per_row and ref_bwd == 2 * 4 * 7 * per_row

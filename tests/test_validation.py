@@ -270,6 +270,14 @@ CASES = [
          TypeError, ("rnn",), "object"),
     Case("torch-rnn-lstm", lambda B: B.module.BasicRNNCell.from_torch_rnn(
         __import__("torch").nn.LSTM(3, 5)), (TypeError, ValueError), ("rnn",), "LSTM"),
+    # ---- dynamic_rnn(..., backend=...), both backends
+    Case("dynamic-backend-unknown", lambda B: dyn(B, backend="fast"), ValueError, ("backend",),
+         "fast"),
+    Case("dynamic-backend-not-a-str", lambda B: dyn(B, backend=1), TypeError, ("backend",), "int"),
+    # ---- cell.zero_state(batch)
+    Case("zero-state-negative", lambda B: cell(B).zero_state(-1), ValueError, ("batch",), "-1"),
+    Case("zero-state-float", lambda B: cell(B).zero_state(2.0), TypeError, ("batch",), "float"),
+    Case("zero-state-bool", lambda B: cell(B).zero_state(True), TypeError, ("batch",), "bool"),
 ]
 # fmt: on
 
@@ -304,6 +312,22 @@ def test_bad_input_is_rejected_with_a_clear_message(backend: Backend, case: Case
         case.call(backend)
     assert not isinstance(info.value, IndexError)
     check_message(str(info.value), case)
+
+
+def test_a_cell_of_the_other_backend_is_named_in_the_message(backend: Backend):
+    with pytest.raises(TypeError, match=rf"companion\.{backend.name}_rnn\.BasicRNNCell"):
+        backend.module.dynamic_rnn(other_backend_cell(backend), backend.array(z(4, 2, 3)))
+
+
+def test_dtype_kind_reads_arrays_tensors_and_lists_alike():
+    import torch
+
+    from companion import validation as v
+
+    for value, kind in ((np.zeros(2, np.int32), "i"), (torch.zeros(2, dtype=torch.bool), "b"),
+                        (torch.zeros(2), "f"), (torch.zeros(2, dtype=torch.int64), "i"),
+                        (torch.zeros(2, dtype=torch.complex64), "c"), ([1.5], "f")):  # fmt: skip
+        assert v.dtype_kind(value) == kind
 
 
 def test_table_has_unique_ids():

@@ -1,4 +1,4 @@
-"""How to compute only the valid time steps of a padded mini-batch.
+"""Packing plans: how to compute only the valid time steps of a padded mini-batch.
 
 Taught in chapter 7 (变长输入序列). Sort the instances by length, longest first;
 then at step ``t`` the instances still running are a *prefix* of the sorted
@@ -6,7 +6,8 @@ batch, of size ``active[t] = #{i : length[i] > t}``. Running the cell on that
 prefix only makes the work proportional to ``sum(lengths)`` rather than to
 ``batch * n_steps`` -- the same idea as PyTorch's ``PackedSequence``.
 
-Both backends use this plan; it is pure NumPy.
+Both fast paths (:mod:`companion.fast.numpy_packed`,
+:mod:`companion.fast.torch_packed`) use this plan; it is pure NumPy.
 """
 
 from __future__ import annotations
@@ -41,11 +42,6 @@ class PackingPlan:
     def n_run(self) -> int:
         """Number of steps that need computing: the longest length."""
         return int(self.active.size)
-
-    @property
-    def is_identity(self) -> bool:
-        """True when the batch is already sorted and nothing needs permuting."""
-        return bool(np.array_equal(self.order, np.arange(self.order.size)))
 
     @cached_property
     def offsets(self) -> np.ndarray:

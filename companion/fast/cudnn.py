@@ -1,5 +1,7 @@
 """The GPU path of :func:`companion.torch_rnn.dynamic_rnn`: PyTorch's fused RNN kernel.
 
+Taught in the appendix 性能 (performance); the loop it replaces is chapter 6's.
+
 On a GPU the course's loop launches a few small kernels per time step
 (``addmm``, ``tanh``), each costing microseconds of launch overhead while the
 arithmetic of a step takes less. NVIDIA's cuDNN runs the whole recurrence in
@@ -10,14 +12,17 @@ one library call (appendix 性能). ``torch.nn.RNN`` uses it; so can
 
 ``backend`` is one of:
 
-* ``"loop"`` (default) -- the loop of :mod:`companion.torch_rnn`, on any device;
+* ``"loop"`` (default) -- the packed loop with hand-written BPTT of
+  :mod:`companion.fast.torch_packed`, on any device;
 * ``"cudnn"`` -- the fused kernel; the cell must be on a CUDA device with cuDNN;
-* ``"auto"`` -- ``"cudnn"`` where that is possible, ``"loop"`` elsewhere.
+* ``"auto"`` -- ``"cudnn"`` where that is possible, ``"loop"`` elsewhere;
+* ``"reference"`` -- the readable loop of :func:`companion.torch_rnn.dynamic_rnn`,
+  differentiated by autograd.
 
 The semantics do not change: the cell's weights are handed to the kernel in
 ``torch.nn.RNN``'s layout (``weight_ih = Wx.T``, ``weight_hh = Wy.T``,
 ``bias_ih = b``, ``bias_hh = 0``), a ragged batch goes in packed exactly as
-``pack_padded_sequence`` would pack it (the packing of :mod:`companion.packing`
+``pack_padded_sequence`` would pack it (the packing of :mod:`companion.fast.packing`
 *is* that layout), and the padded outputs and the final state are rebuilt
 around the kernel by the same code as for the loop -- zeros past each end stay
 exact zeros, and a length of 0 keeps the initial state. Gradients reach ``X``,
@@ -33,13 +38,14 @@ implementation, which is how the tests check this module without a GPU.
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import torch
 
-__all__ = ["BACKENDS", "check_backend", "cudnn_usable", "fused_recurrence", "resolve_backend"]
+from companion import validation as v
 
-BACKENDS = ("loop", "cudnn", "auto")
+__all__ = ["BACKENDS", "cudnn_usable", "fused_recurrence", "resolve_backend"]
+
+BACKENDS = v.TORCH_BACKENDS
 
 # cuDNN wants its weights in one flat buffer; ours are the cell's own parameters,
 # so every call copies them into one (``nn.RNN`` keeps its weights there for good)
@@ -49,29 +55,20 @@ BACKENDS = ("loop", "cudnn", "auto")
 _NOT_FLAT = "RNN module weights are not part of single contiguous chunk of memory"
 
 
-def check_backend(backend: Any) -> str:
-    """Validate the ``backend`` argument of ``dynamic_rnn``."""
-    if not isinstance(backend, str):
-        raise TypeError(f"backend must be a str, one of {BACKENDS}; got {type(backend).__name__}")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}")
-    return backend
-
-
 def cudnn_usable(device: torch.device) -> bool:
     """Whether cuDNN can run on ``device``: a CUDA device and a build with cuDNN."""
     return device.type == "cuda" and torch.backends.cudnn.is_available()
 
 
 def resolve_backend(backend: str, device: torch.device) -> str:
-    """``"loop"`` or ``"cudnn"``: what ``backend`` means for a cell on ``device``.
+    """``"reference"``, ``"loop"`` or ``"cudnn"``: what ``backend`` means on ``device``.
 
     Raises
     ------
     ValueError
         ``backend="cudnn"`` for a cell that is not on a CUDA device with cuDNN.
     """
-    backend = check_backend(backend)
+    backend = v.check_backend(backend, BACKENDS)
     if backend == "auto":
         return "cudnn" if cudnn_usable(device) else "loop"
     if backend == "cudnn" and not cudnn_usable(device):
@@ -94,13 +91,23 @@ def fused_recurrence(
 ) -> torch.Tensor:
     """``h_t = phi(x_t @ Wx + b + h_{t-1} @ Wy)`` over packed rows, in one fused call.
 
-    Same contract as ``companion.torch_rnn._Recurrence``: ``X_packed``
-    [sum(sizes), n_inputs] holds ``sizes[0]`` rows of step 0, then ``sizes[1]``
-    rows of step 1, ...; ``h0`` [batch, n_neurons] is the sorted initial state.
+    Same contract as :class:`companion.fast.torch_packed.Recurrence` without its
+    row of zeros.
+
+    Parameters
+    ----------
+    X_packed : [sum(sizes), n_inputs]
+        ``sizes[0]`` rows of step 0, then ``sizes[1]`` rows of step 1, ...
+    h0 : [batch, n_neurons], the sorted initial state
+    Wx : [n_inputs, n_neurons]
+    Wy : [n_neurons, n_neurons]
+    b : [n_neurons]
+    sizes : list of int, non-increasing: running instances per step
+    nonlinearity : {"tanh", "relu"}
 
     Returns
     -------
-    [sum(sizes), n_neurons]: ``h_t`` of every packed row (differentiable).
+    H : [sum(sizes), n_neurons], ``h_t`` of every packed row (differentiable)
     """
     n_neurons = Wy.shape[0]
     if not sizes:
