@@ -1,5 +1,8 @@
 """Conceptual diagrams of the course, drawn with Matplotlib.
 
+Drawing code, not RNN code: chapters 1-8 show these figures (see the table)
+but teach nothing from this module, and nothing in ``companion`` imports it.
+
 Each public function draws one figure and returns a fresh
 :class:`matplotlib.figure.Figure`. Nothing is registered with ``pyplot`` and no
 ``rcParams`` are changed, so calling a function leaves no global state behind;

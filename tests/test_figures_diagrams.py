@@ -1,4 +1,4 @@
-"""Tests for companion.diagrams: structure, ASCII-only text, determinism, arguments."""
+"""Tests for companion.figures.diagrams: structure, ASCII-only text, determinism, arguments."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from companion import diagrams
+from companion.figures import diagrams
 
 # name -> (call, expected number of axes, gid -> expected number of patches)
 CASES = {
@@ -84,7 +84,7 @@ def test_nothing_left_in_pyplot():
 
 
 def test_import_does_not_import_torch():
-    code = "import sys, companion.diagrams; print('torch' in sys.modules)"
+    code = "import sys, companion.figures.diagrams; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

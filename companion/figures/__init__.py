@@ -1,0 +1,10 @@
+"""Drawing code for the book's figures: Matplotlib, not RNN code.
+
+Nothing here is taught: the chapters show the figures, not how they are
+drawn, and no RNN code depends on this package. Kept apart so that the
+modules readers study (``numpy_rnn``, ``torch_rnn``, ``sequences``,
+``memory`` ...) are only about recurrent networks.
+
+* :mod:`companion.figures.diagrams` -- the conceptual figures of chapters 1-8
+  (``from companion.figures import diagrams``).
+"""
