@@ -113,7 +113,7 @@ def test_run_in_chunks_in_place_changes_do_not_leak_into_later_cases():
 
 
 def test_measured_bytes_equal_the_formula():
-    for case in ch06._BYTES_CASES:
+    for case in ch06.CHECKPOINT_BYTES.cases:
         assert ch06.measured_checkpoint_bytes(*case) == kept_bytes(*case)
 
 

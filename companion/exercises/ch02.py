@@ -1,83 +1,49 @@
 """Checkers for the exercises of chapter 2 (记忆单元).
 
-* :func:`check_final_state` -- carry the state through a whole sequence and
-  return the final state ``h(T-1)`` after the last step (the ``state`` that
-  :func:`companion.numpy_rnn.dynamic_rnn` returns)::
-
-      h = zeros;  for t in range(n_steps): h = cell(X[:, t], h)
-
-* :func:`check_readout` -- a memory cell whose output is not its state: the
-  state is carried as above, and every step also emits ``y_t = h_t @ Wo``.
-* :func:`check_steps_remembered` -- the perturbation experiment of the chapter
-  as a function: nudge ``x(0)``'s first component by ``eps``, run twice, and
-  count the time steps at which ``s(t) = ||Δy(t)|| / eps`` is at least
-  ``1e-6`` (all ``n_steps`` when it never drops below).
-
 Cases use :class:`companion.numpy_rnn.BasicRNNCell` in float64 with a recurrent
 matrix large enough that every time step leaves a visible trace, so that an
 off-by-one final state, a state that is not carried, or steps taken in the
-wrong order all give different numbers and can be named.
-
-Example::
-
-    from companion.exercises.ch02 import check_final_state
-
-    def final_state(cell, X):
-        h = cell.zero_state(X.shape[0])
-        for t in range(X.shape[1]):
-            h = cell(X[:, t], h)
-        return h
-
-    print(check_final_state(final_state))   # ✔ 通过：……
+wrong order all give different numbers and can be named. ``batch != n_steps``
+everywhere, so the time axis and the batch axis cannot be confused silently.
+Each checker takes the reader's function and, where both apply, ``backend``
+("numpy" or "torch": the cell and arrays of that backend).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from companion.exercises.ch01 import _frozen
-from companion.exercises.feedback import CheckResult, Mistake, run_checks
+from companion.exercises.feedback import CheckResult, Exercise, Mistake
 from companion.numpy_rnn import BasicRNNCell, dynamic_rnn
 
 __all__ = ["check_final_state", "check_readout", "check_steps_remembered"]
 
 _SEED = 142
-#: Wy is drawn like the default initialisation, then multiplied by this factor:
-#: every step then changes the state noticeably, so different mistakes differ.
-_WY_GAIN = 2.0
+#: The threshold of the chapter: s(t) >= 1e-6 counts as "still remembered".
+_MEMORY_THRESHOLD = 1e-6
 
 
-def _cell(rng: np.random.Generator, n_inputs: int, n_neurons: int) -> BasicRNNCell:
+def _cell(rng: np.random.Generator, n_inputs: int, n_neurons: int, gain: float) -> BasicRNNCell:
+    """The default initialisation with ``Wy`` multiplied by ``gain`` and a random bias."""
     base = BasicRNNCell(n_inputs, n_neurons, dtype=np.float64, seed=rng)
     b = rng.normal(0.0, 0.3, n_neurons)
-    return BasicRNNCell.from_weights(base.Wx, _WY_GAIN * base.Wy, b, dtype=np.float64)
+    return BasicRNNCell.from_weights(base.Wx, gain * base.Wy, b, dtype=np.float64)
 
 
 def _sequence_cases(sizes, with_readout: bool) -> list[dict[str, Any]]:
     rng = np.random.default_rng(_SEED + with_readout)
     cases = []
     for batch, n_steps, n_inputs, n_neurons, n_outputs in sizes:
-        case: dict[str, Any] = {"cell": _cell(rng, n_inputs, n_neurons)}
+        # gain 2: every step changes the state noticeably, so different mistakes differ
+        case: dict[str, Any] = {"cell": _cell(rng, n_inputs, n_neurons, gain=2.0)}
         if with_readout:
-            case["Wo"] = _frozen(rng.uniform(-1.0, 1.0, (n_neurons, n_outputs)))
-        case["X"] = _frozen(rng.normal(0.0, 1.0, (batch, n_steps, n_inputs)))
+            case["Wo"] = rng.uniform(-1.0, 1.0, (n_neurons, n_outputs))
+        case["X"] = rng.normal(0.0, 1.0, (batch, n_steps, n_inputs))
         cases.append(case)
     return cases
-
-
-def _final_state_cases() -> list[dict[str, Any]]:
-    """batch != n_steps everywhere (so the time axis and the batch axis cannot be
-    confused silently); the last case has a single step."""
-    sizes = [(3, 5, 2, 4, None), (2, 7, 3, 3, None), (4, 1, 2, 3, None)]
-    return _sequence_cases(sizes, with_readout=False)
-
-
-def _reference_final_state(cell, X):
-    return dynamic_rnn(cell, X)[1]
 
 
 def _no_carry(cell, X):
@@ -85,70 +51,63 @@ def _no_carry(cell, X):
     return cell(X[:, -1], cell.zero_state(X.shape[0]))
 
 
-_FINAL_STATE_MISTAKES = [
-    Mistake(
-        "差了一步：返回的是倒数第二步之后的状态",
-        lambda cell, X: dynamic_rnn(cell, X[:, :-1])[1],
-        "循环要覆盖全部 X.shape[1] 个时间步，最后一次调用 cell 的结果才是最终状态。",
+FINAL_STATE = Exercise(
+    "最终状态 final_state(cell, X)",
+    reference=lambda cell, X: dynamic_rnn(cell, X)[1],
+    cases=lambda: _sequence_cases(
+        [(3, 5, 2, 4, None), (2, 7, 3, 3, None), (4, 1, 2, 3, None)], False
     ),
-    Mistake(
-        "状态没有传下去：每一步都从零状态重新开始",
-        _no_carry,
-        "每一步都要把上一步算出的 h 作为 cell(x_t, h) 的第二个参数，并用结果更新 h。",
-    ),
-    Mistake(
-        "返回的是第一个时间步的输出",
-        lambda cell, X: cell(X[:, 0], cell.zero_state(X.shape[0])),
-        "要返回最后一个时间步之后的状态，而不是第 0 步的。",
-    ),
-    Mistake(
-        "时间步的顺序反了",
-        lambda cell, X: dynamic_rnn(cell, X[:, ::-1])[1],
-        "从 t = 0 到 t = n_steps - 1 依次处理。",
-    ),
-    Mistake(
-        "把第 0 轴当成了时间轴",
-        lambda cell, X: dynamic_rnn(cell, X, time_major=True)[1],
-        "X 的形状是 [batch, n_steps, n_inputs]：第 t 步的输入是 X[:, t]，不是 X[t]。",
-    ),
-    Mistake(
-        "返回了所有时间步的输出，而不只是最终状态",
-        lambda cell, X: dynamic_rnn(cell, X)[0],
-        "最终状态的形状是 [batch, n_neurons]：只返回最后一步之后的 h。",
-    ),
-]
+    outputs={"最终状态": ("实例", "神经元")},
+    mistakes=[
+        Mistake(
+            "差了一步：返回的是倒数第二步之后的状态",
+            lambda cell, X: dynamic_rnn(cell, X[:, :-1])[1],
+            "循环要覆盖全部 X.shape[1] 个时间步，最后一次调用 cell 的结果才是最终状态。",
+        ),
+        Mistake(
+            "状态没有传下去：每一步都从零状态重新开始",
+            _no_carry,
+            "每一步都要把上一步算出的 h 作为 cell(x_t, h) 的第二个参数，并用结果更新 h。",
+        ),
+        Mistake(
+            "返回的是第一个时间步的输出",
+            lambda cell, X: cell(X[:, 0], cell.zero_state(X.shape[0])),
+            "要返回最后一个时间步之后的状态，而不是第 0 步的。",
+        ),
+        Mistake(
+            "时间步的顺序反了",
+            lambda cell, X: dynamic_rnn(cell, X[:, ::-1])[1],
+            "从 t = 0 到 t = n_steps - 1 依次处理。",
+        ),
+        Mistake(
+            "把第 0 轴当成了时间轴",
+            lambda cell, X: dynamic_rnn(cell, X, time_major=True)[1],
+            "X 的形状是 [batch, n_steps, n_inputs]：第 t 步的输入是 X[:, t]，不是 X[t]。",
+        ),
+        Mistake(
+            "返回了所有时间步的输出，而不只是最终状态",
+            lambda cell, X: dynamic_rnn(cell, X)[0],
+            "最终状态的形状是 [batch, n_neurons]：只返回最后一步之后的 h。",
+        ),
+    ],
+)
 
 
-def check_final_state(final_state: Callable[..., Any]) -> CheckResult:
-    """Check ``final_state(cell, X)``: the state after the last time step.
+def check_final_state(final_state: Callable[..., Any], backend: str = "numpy") -> CheckResult:
+    """Check the state after the last time step, carried from the zero state::
 
-    Parameters
-    ----------
-    final_state : callable
-        Called with keyword arguments ``cell`` (a float64
-        :class:`companion.numpy_rnn.BasicRNNCell`) and ``X`` [batch, n_steps,
-        n_inputs]; must start from the zero state, apply ``cell``
-        once per time step, carrying the state, and return the final state
-        [batch, n_neurons] -- what ``dynamic_rnn(cell, X)[1]`` returns.
+        h = zeros;  for t in range(n_steps): h = cell(X[:, t], h)
+
+    what ``dynamic_rnn(cell, X)[1]`` returns.
+
+    Inputs: ``cell`` (a float64 ``BasicRNNCell``, ``n_inputs`` -> ``n_neurons``),
+    ``X`` [batch, n_steps, n_inputs].
+    Outputs: the final state ``h`` [batch, n_neurons].
     """
-    return run_checks(
-        "最终状态 final_state(cell, X)",
-        final_state,
-        reference=_reference_final_state,
-        cases=_final_state_cases(),
-        mistakes=_FINAL_STATE_MISTAKES,
-        output_names=("最终状态",),
-        axes=(("实例", "神经元"),),
-    )
+    return FINAL_STATE.check(final_state, backend)
 
 
-def _readout_cases() -> list[dict[str, Any]]:
-    """Case 1 has n_outputs == n_neurons (so feeding y back as the state still runs)."""
-    sizes = [(2, 4, 3, 3, 3), (3, 5, 2, 4, 1), (1, 6, 2, 5, 2)]
-    return _sequence_cases(sizes, with_readout=True)
-
-
-def _reference_readout(cell, Wo, X):
+def _readout(cell, Wo, X):
     outputs, state = dynamic_rnn(cell, X)
     return outputs @ Wo, state
 
@@ -163,66 +122,53 @@ def _output_fed_back(cell, Wo, X):
     return np.stack(ys, axis=1), carried
 
 
-def _last_output_as_state(cell, Wo, X):
-    Y, _ = _reference_readout(cell, Wo, X)
-    return Y, Y[:, -1]
+READOUT = Exercise(
+    "输出不等于状态的记忆单元 run_with_readout(cell, Wo, X)",
+    reference=_readout,
+    # case 1 has n_outputs == n_neurons, so feeding y back as the state still runs
+    cases=lambda: _sequence_cases([(2, 4, 3, 3, 3), (3, 5, 2, 4, 1), (1, 6, 2, 5, 2)], True),
+    outputs={"Y": ("实例", "时间步", "输出"), "最终状态": ("实例", "神经元")},
+    mistakes=[
+        Mistake(
+            "把输出 y 当成状态传给了下一步",
+            _output_fed_back,
+            "传给下一步的是状态 h_t = cell(x_t, h_{t-1})；y_t = h_t @ Wo 只向外输出，不参与循环。",
+        ),
+        Mistake(
+            "返回的“状态”其实是最后一个输出 y",
+            lambda cell, Wo, X: (_readout(cell, Wo, X)[0], _readout(cell, Wo, X)[0][:, -1]),
+            "第二个返回值应是最后一步之后的状态 h（形状 [batch, n_neurons]），不是 y。",
+        ),
+        Mistake(
+            "输出没有乘 Wo（返回的 Y 就是状态序列）",
+            lambda cell, Wo, X: dynamic_rnn(cell, X),
+            "每一步的输出是 y_t = h_t @ Wo，形状 [batch, n_outputs]。",
+        ),
+        Mistake(
+            "Wo 被转置了",
+            lambda cell, Wo, X: (dynamic_rnn(cell, X)[0] @ Wo.T, dynamic_rnn(cell, X)[1]),
+            "Wo 的形状是 [n_neurons, n_outputs]，直接写 h @ Wo。",
+        ),
+        Mistake(
+            "输出又多取了一次 tanh",
+            lambda cell, Wo, X: (np.tanh(_readout(cell, Wo, X)[0]), dynamic_rnn(cell, X)[1]),
+            "本练习的读出是线性的：y_t = h_t @ Wo，不再套激活函数。",
+        ),
+    ],
+)
 
 
-_READOUT_MISTAKES = [
-    Mistake(
-        "把输出 y 当成状态传给了下一步",
-        _output_fed_back,
-        "传给下一步的是状态 h_t = cell(x_t, h_{t-1})；y_t = h_t @ Wo 只向外输出，不参与循环。",
-    ),
-    Mistake(
-        "返回的“状态”其实是最后一个输出 y",
-        _last_output_as_state,
-        "第二个返回值应是最后一步之后的状态 h（形状 [batch, n_neurons]），不是 y。",
-    ),
-    Mistake(
-        "输出没有乘 Wo（返回的 Y 就是状态序列）",
-        lambda cell, Wo, X: dynamic_rnn(cell, X),
-        "每一步的输出是 y_t = h_t @ Wo，形状 [batch, n_outputs]。",
-    ),
-    Mistake(
-        "Wo 被转置了",
-        lambda cell, Wo, X: (dynamic_rnn(cell, X)[0] @ Wo.T, dynamic_rnn(cell, X)[1]),
-        "Wo 的形状是 [n_neurons, n_outputs]，直接写 h @ Wo。",
-    ),
-    Mistake(
-        "输出又多取了一次 tanh",
-        lambda cell, Wo, X: (np.tanh(dynamic_rnn(cell, X)[0] @ Wo), dynamic_rnn(cell, X)[1]),
-        "本练习的读出是线性的：y_t = h_t @ Wo，不再套激活函数。",
-    ),
-]
+def check_readout(run_with_readout: Callable[..., Any], backend: str = "numpy") -> CheckResult:
+    """Check a memory cell whose output is not its state::
 
+        h_t = cell(x_t, h_{t-1}),   h_{-1} = 0;    y_t = h_t @ Wo
 
-def check_readout(run_with_readout: Callable[..., Any]) -> CheckResult:
-    """Check ``run_with_readout(cell, Wo, X) -> (Y, state)``: output ≠ state.
-
-    Parameters
-    ----------
-    run_with_readout : callable
-        Called with keyword arguments ``cell`` (a float64
-        :class:`companion.numpy_rnn.BasicRNNCell`), ``Wo`` [n_neurons,
-        n_outputs] and ``X`` [batch, n_steps, n_inputs]. It carries
-        the state ``h_t = cell(x_t, h_{t-1})`` from zeros and returns ``Y``
-        [batch, n_steps, n_outputs] with ``Y[:, t] = h_t @ Wo`` and the final
-        state [batch, n_neurons].
+    Inputs: ``cell`` (a float64 ``BasicRNNCell``), ``Wo`` [n_neurons, n_outputs],
+    ``X`` [batch, n_steps, n_inputs].
+    Outputs: ``Y`` [batch, n_steps, n_outputs] (``Y[:, t] = y_t``) and the final
+    state [batch, n_neurons].
     """
-    return run_checks(
-        "输出不等于状态的记忆单元 run_with_readout(cell, Wo, X)",
-        run_with_readout,
-        reference=_reference_readout,
-        cases=_readout_cases(),
-        mistakes=_READOUT_MISTAKES,
-        output_names=("Y", "最终状态"),
-        axes=(("实例", "时间步", "输出"), ("实例", "神经元")),
-    )
-
-
-#: The threshold of the chapter: s(t) >= 1e-6 counts as "still remembered".
-_MEMORY_THRESHOLD = 1e-6
+    return READOUT.check(run_with_readout, backend)
 
 
 def _steps_remembered_cases() -> list[dict[str, Any]]:
@@ -240,21 +186,16 @@ def _steps_remembered_cases() -> list[dict[str, Any]]:
         (3.0, 1.0, 30, 1e-4),
         (1.0, 5.0, 25, 1e-4),
     ):
-        base = BasicRNNCell(4, 16, dtype=np.float64, seed=rng)
-        b = rng.normal(0.0, 0.3, 16)
-        cell = BasicRNNCell.from_weights(base.Wx, gain * base.Wy, b, dtype=np.float64)
-        X = _frozen(scale * rng.normal(0.0, 1.0, (1, n_steps, 4)))
-        cases.append({"cell": cell, "X": X, "eps": eps})
+        cell = _cell(rng, 4, 16, gain)
+        cases.append({"cell": cell, "X": scale * rng.normal(0.0, 1.0, (1, n_steps, 4)), "eps": eps})
     return cases
 
 
-def _change_per_step(cell, X, eps, *, nudge=(0, 0, 0)):
-    """``||Δy(t)||`` for every step t of instance 0 after adding ``eps`` to ``X[nudge]``."""
+def _change_per_step(cell, X, eps):
+    """``||Δy(t)||`` for every step t of instance 0 after adding ``eps`` to ``X[0, 0, 0]``."""
     X_nudged = np.array(X, dtype=np.float64)
-    X_nudged[nudge] += eps
-    Y, _ = dynamic_rnn(cell, X)
-    Y_nudged, _ = dynamic_rnn(cell, X_nudged)
-    return np.linalg.norm(Y_nudged - Y, axis=-1)[0]
+    X_nudged[0, 0, 0] += eps
+    return np.linalg.norm(dynamic_rnn(cell, X_nudged)[0] - dynamic_rnn(cell, X)[0], axis=-1)[0]
 
 
 def _sensitivity(cell, X, eps):
@@ -262,73 +203,56 @@ def _sensitivity(cell, X, eps):
     return _change_per_step(cell, X, eps) / eps
 
 
-def _reference_steps_remembered(cell, X, eps):
-    return int(np.sum(_sensitivity(cell, X, eps) >= _MEMORY_THRESHOLD))
-
-
-_STEPS_REMEMBERED_MISTAKES = [
-    Mistake(
-        "用了绝对阈值：没有除以 eps",
-        lambda cell, X, eps: int(np.sum(_change_per_step(cell, X, eps) >= _MEMORY_THRESHOLD)),
-        "要比较的是相对变化 s(t) = ||Δy(t)|| / eps，而不是差值 ||Δy(t)|| 本身；"
-        "后者随 eps 一起变小，换一个 eps 答案就变了。",
-    ),
-    Mistake(
-        "差了一步：返回的是最后一个不低于阈值的时间步的编号",
-        lambda cell, X, eps: int(
-            np.flatnonzero(_sensitivity(cell, X, eps) >= _MEMORY_THRESHOLD)[-1]
+STEPS_REMEMBERED = Exercise(
+    "记忆的步数 steps_remembered(cell, X, eps)",
+    reference=lambda cell, X, eps: int(np.sum(_sensitivity(cell, X, eps) >= _MEMORY_THRESHOLD)),
+    cases=_steps_remembered_cases,
+    outputs={"记住的步数": None},
+    mistakes=[
+        Mistake(
+            "用了绝对阈值：没有除以 eps",
+            lambda cell, X, eps: int(np.sum(_change_per_step(cell, X, eps) >= _MEMORY_THRESHOLD)),
+            "要比较的是相对变化 s(t) = ||Δy(t)|| / eps，而不是差值 ||Δy(t)|| 本身；"
+            "后者随 eps 一起变小，换一个 eps 答案就变了。",
         ),
-        "时间步从 0 开始编号：t = 0, …, k-1 不低于阈值，就是 k 步，不是 k-1 步。",
-    ),
-    Mistake(
-        "求的是首次低于阈值的时间步，而 s(t) 一直不低于阈值时得到了 0",
-        lambda cell, X, eps: int(np.argmax(_sensitivity(cell, X, eps) < _MEMORY_THRESHOLD)),
-        "np.argmax 在全为 False 时返回 0。s(t) 在整个序列上都不低于 1e-6 时，"
-        "记住的步数是全部 n_steps 步：直接数 np.sum(s >= 1e-6) 就不会有这个问题。",
-    ),
-    Mistake(
-        "数的是低于阈值的步数",
-        lambda cell, X, eps: int(np.sum(_sensitivity(cell, X, eps) < _MEMORY_THRESHOLD)),
-        "要数的是 s(t) 不低于 1e-6（s >= 1e-6）的时间步。",
-    ),
-    Mistake(
-        "两次运行的输入相同：得到 0 步",
-        lambda cell, X, eps: 0,
-        "改动 x(0) 之前要先复制：X_nudged = X.copy()。直接写 X_nudged = X 时两个名字指向"
-        "同一个数组，两次运行的输入都被改动了，差值处处为零。",
-    ),
-]
+        Mistake(
+            "差了一步：返回的是最后一个不低于阈值的时间步的编号",
+            lambda cell, X, eps: int(
+                np.flatnonzero(_sensitivity(cell, X, eps) >= _MEMORY_THRESHOLD)[-1]
+            ),
+            "时间步从 0 开始编号：t = 0, …, k-1 不低于阈值，就是 k 步，不是 k-1 步。",
+        ),
+        Mistake(
+            "求的是首次低于阈值的时间步，而 s(t) 一直不低于阈值时得到了 0",
+            lambda cell, X, eps: int(np.argmax(_sensitivity(cell, X, eps) < _MEMORY_THRESHOLD)),
+            "np.argmax 在全为 False 时返回 0。s(t) 在整个序列上都不低于 1e-6 时，"
+            "记住的步数是全部 n_steps 步：直接数 np.sum(s >= 1e-6) 就不会有这个问题。",
+        ),
+        Mistake(
+            "数的是低于阈值的步数",
+            lambda cell, X, eps: int(np.sum(_sensitivity(cell, X, eps) < _MEMORY_THRESHOLD)),
+            "要数的是 s(t) 不低于 1e-6（s >= 1e-6）的时间步。",
+        ),
+        Mistake(
+            "两次运行的输入相同：得到 0 步",
+            lambda cell, X, eps: 0,
+            "改动 x(0) 之前要先复制：X_nudged = X.copy()。直接写 X_nudged = X 时两个名字指向"
+            "同一个数组，两次运行的输入都被改动了，差值处处为零。",
+        ),
+    ],
+)
 
 
 def check_steps_remembered(steps_remembered: Callable[..., Any]) -> CheckResult:
-    """Check ``steps_remembered(cell, X, eps)``: how long ``x(0)`` is remembered.
+    """Check how many time steps ``x(0)`` is remembered: nudge ``X[0, 0, 0]`` by ``eps``,
+    run twice, and count the steps with::
 
-    Parameters
-    ----------
-    steps_remembered : callable
-        Called with keyword arguments ``cell`` (a float64
-        :class:`companion.numpy_rnn.BasicRNNCell`), ``X`` [1, n_steps,
-        n_inputs] and ``eps`` (a float). It runs the cell over ``X`` and over a
-        copy whose ``X[0, 0, 0]`` is larger by ``eps``, computes ``s(t) =
-        ||Δy(t)|| / eps`` (norm over the neurons) and returns the number of
-        steps with ``s(t) >= 1e-6`` (an int; ``n_steps`` if it never drops below).
+        s(t) = ||y'(t) - y(t)|| / eps >= 1e-6          (norm over the neurons)
 
-    Returns
-    -------
-    CheckResult
-        Passed, or the first problem found, in Chinese.
+    (all ``n_steps`` when it never drops below).
+
+    Inputs: ``cell`` (a float64 ``BasicRNNCell``), ``X`` [1, n_steps, n_inputs],
+    ``eps`` (a float).
+    Outputs: the number of steps remembered (an int).
     """
-    result = run_checks(
-        "记忆的步数 steps_remembered(cell, X, eps)",
-        steps_remembered,
-        reference=_reference_steps_remembered,
-        cases=_steps_remembered_cases(),
-        mistakes=_STEPS_REMEMBERED_MISTAKES,
-        output_names=("记住的步数",),
-    )
-    # Step counts are whole numbers: "应为 20，得到 21" rather than "20.0000".
-    result.messages = [
-        re.sub(r"应为 (-?\d+)\.0000，得到 (-?\d+)\.0000", r"应为 \1，得到 \2", m)
-        for m in result.messages
-    ]
-    return result
+    return STEPS_REMEMBERED.check(steps_remembered)

@@ -1,33 +1,43 @@
-"""Compare a reader's answer with the reference and explain the difference in Chinese.
+"""The engine of the exercise checkers: an exercise is data, one function runs it.
 
-The pattern every chapter's checker follows::
+Every code exercise of the course (chapters 1-8) is an :class:`Exercise`: a
+title, the reference answer, the cases to try, the typical mistakes with their
+Chinese hints, and the names of the outputs and of their axes. Checking a
+reader's function ``fn`` is the same loop for all of them::
 
-    def check_rnn_step(candidate):
-        cases = [...]                                  # inputs to try
-        return run_checks(
-            "一步循环层",
-            candidate,
-            reference=lambda Wx, Wy, b, x, h: ...,   # the right answer
-            cases=cases,
-            mistakes=[Mistake("权重转置", wrong_fn, "提示：…")],
-        )
+    for case in exercise.cases():
+        want = exercise.reference(*case)          # the right answer
+        got = fn(*copies_of(case))                # the reader's answer
+        if got != want:                           # up to atol
+            if got == mistake.compute(*case):     # for each named mistake
+                return "第 n 个测试用例：<mistake>。<hint>"
+            return "第 n 个测试用例：<where and how much they differ>"
+    return "全部 N 个测试用例一致。"
 
-``run_checks`` calls ``candidate`` on every case; if an output differs from the
-reference it first asks whether it equals one of the known ``mistakes`` (computed
-on the same case) and names it; otherwise it reports the first difference
-precisely (shape, or instance/time step and size of the largest gap). Wrap the
-candidate in ``on_copies`` when it might modify its arguments in place.
+The reader's function is called positionally (it may name its arguments
+freely) on deep copies of each case, so editing an argument in place cannot
+spoil the reference or the later cases; if the answer is wrong and the
+function did modify an argument, the message says which one. With
+``backend="torch"`` the copies are tensors (float64; a NumPy cell becomes the
+same :class:`companion.torch_rnn.BasicRNNCell`). Answers may be arrays or tensors.
+
+Exercises whose answer is a number predicted by a formula (graph nodes, bytes
+kept for backward) are a :class:`Formula`, checked against a measurement.
 """
 
 from __future__ import annotations
 
 import copy
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from companion import validation as v
+
+BACKENDS = ("numpy", "torch")
 
 
 @dataclass
@@ -51,27 +61,44 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Mistake:
-    """A typical wrong answer: its name, a function that makes it, and a hint."""
+    """A typical wrong answer: its name, a function that makes it (called like the
+    reference), and a hint."""
 
     name: str
     compute: Callable[..., Any]
     hint: str
 
 
-def _as_numpy(value: Any) -> np.ndarray:
+class AnswerProblem(Exception):
+    """Raised by an exercise's ``prepare`` when an answer has the wrong form
+    (a single array where a list is asked for, ...); the message is shown as is."""
+
+
+# --------------------------------------------------------------------------
+# Saying how two values differ
+# --------------------------------------------------------------------------
+
+
+def as_numpy(value: Any) -> np.ndarray:
+    """An array or tensor (on any device) as a float64 NumPy array."""
     if hasattr(value, "detach"):  # a torch tensor, without importing torch
         value = value.detach().cpu().numpy()
     return np.asarray(value, dtype=np.float64)
 
 
-def _fmt_shape(shape: Sequence[int]) -> str:
+def fmt_shape(shape: Sequence[int]) -> str:
     return "[" + ", ".join(str(n) for n in shape) + "]"
 
 
 def _position(index: tuple[int, ...], axes: Sequence[str] | None) -> str:
     if axes and len(axes) == len(index):
         return "，".join(f"{axis} = {i}" for axis, i in zip(axes, index, strict=True))
-    return "位置 " + _fmt_shape(index)
+    return "位置 " + fmt_shape(index)
+
+
+def _is_whole(value: Any) -> bool:
+    """Counts and indices (integer answers) are shown as whole numbers, not ``20.0000``."""
+    return isinstance(value, int | np.integer) or np.asarray(value).dtype.kind in "iub"
 
 
 def describe_difference(
@@ -87,186 +114,245 @@ def describe_difference(
     Parameters
     ----------
     name : what the value is called in the exercise (``"h_t"``, ``"outputs"``).
-    got, expected : arrays or tensors.
+    got, expected : arrays, tensors or numbers.
     atol : absolute tolerance.
     axes : names of the axes (``("实例", "时间步", "神经元")``) used to say where the
         largest gap is.
     """
     try:
-        got_array = _as_numpy(got)
+        got_array = as_numpy(got)
     except (TypeError, ValueError):
         return f"{name} 应是数值数组，但得到的是 {type(got).__name__}。"
-    want = _as_numpy(expected)
+    want = as_numpy(expected)
     if got_array.shape != want.shape:
         hint = ""
         if got_array.shape == want.shape[::-1] and got_array.ndim == 2:
             hint = "（行列恰好颠倒：是不是把矩阵转置了？）"
         return (
-            f"{name} 的形状应为 {_fmt_shape(want.shape)}，"
-            f"得到的是 {_fmt_shape(got_array.shape)}{hint}。"
+            f"{name} 的形状应为 {fmt_shape(want.shape)}，"
+            f"得到的是 {fmt_shape(got_array.shape)}{hint}。"
         )
     if not np.all(np.isfinite(got_array)):
         return f"{name} 中出现了 NaN 或无穷大。"
     gap = np.abs(got_array - want)
     if gap.size == 0 or gap.max() <= atol:
         return None
+    digits = ".0f" if _is_whole(expected) and np.all(got_array == np.round(got_array)) else ".4f"
     if gap.ndim == 0:  # a single number: no position to point at
-        return f"{name} 的数值不对：应为 {float(want):.4f}，得到 {float(got_array):.4f}。"
+        return f"{name} 的数值不对：应为 {float(want):{digits}}，得到 {float(got_array):{digits}}。"
     where = tuple(int(i) for i in np.unravel_index(int(np.argmax(gap)), gap.shape))
     return (
         f"{name} 的数值不对：{int((gap > atol).sum())} 个元素超出容差 {atol:g}，"
         f"最大差距 {gap.max():.4g} 出现在 {_position(where, axes)}"
-        f"（应为 {want[where]:.4f}，得到 {got_array[where]:.4f}）。"
+        f"（应为 {want[where]:{digits}}，得到 {got_array[where]:{digits}}）。"
     )
 
 
-def _outputs(value: Any) -> tuple[Any, ...]:
-    return value if isinstance(value, tuple) else (value,)
+# --------------------------------------------------------------------------
+# What the reader's function receives: copies, in the chosen backend
+# --------------------------------------------------------------------------
 
 
-def _matches(got: tuple[Any, ...], mistake: Mistake, case: Mapping[str, Any], atol: float) -> bool:
-    """Does the reader's answer equal what ``mistake`` computes on this case?"""
-    try:
-        wrong = _outputs(mistake.compute(**case))
-    except Exception:  # a mistake that cannot even run on this case is not the one made
-        return False
-    return len(wrong) == len(got) and all(
-        describe_difference("", a, b, atol=atol) is None for a, b in zip(got, wrong, strict=True)
+def for_reader(value: Any, backend: str) -> Any:
+    """A fresh copy of one case value, as the reader's backend sees it."""
+    if backend == "numpy":
+        return copy.deepcopy(value)
+    import torch
+
+    from companion import numpy_rnn, torch_rnn
+
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value.copy())
+    if isinstance(value, list | tuple):
+        return type(value)(for_reader(v, backend) for v in value)
+    if isinstance(value, numpy_rnn.BasicRNNCell):
+        return torch_rnn.BasicRNNCell.from_weights(
+            value.Wx, value.Wy, value.b, nonlinearity=value.nonlinearity
+        )
+    return copy.deepcopy(value)
+
+
+def _same(before: Any, after: Any) -> bool:
+    """Is ``after`` (what the reader's function was given) still equal to ``before``?"""
+    if isinstance(before, list | tuple):
+        return len(before) == len(after) and all(map(_same, before, after))
+    if hasattr(before, "Wx"):  # a cell: compare its weights
+        return all(_same(getattr(before, k), getattr(after, k)) for k in ("Wx", "Wy", "b"))
+    if isinstance(before, np.ndarray):
+        return np.array_equal(before, as_numpy(after), equal_nan=True)
+    return True
+
+
+def _modified_note(case: Mapping[str, Any], given: Sequence[Any]) -> str:
+    changed = [k for (k, v), g in zip(case.items(), given, strict=True) if not _same(v, g)]
+    if not changed:
+        return ""
+    return (
+        f"（另外：函数修改了传入的 {'、'.join(changed)}。检查器每次传入的是副本，"
+        "不影响判断；但在你自己的代码里，这会改掉调用者的数据。）"
     )
 
 
-def on_copies(fn: Any, index_hint: str | None = None) -> Any:
-    """Call the learner's ``fn`` on deep copies of each case, so in-place edits don't
-    leak into the reference or the mistakes; with ``index_hint``, add it to an
-    ``IndexError``. Anything that is not callable is returned as is (``run_checks``
-    reports it)."""
-    if not callable(fn):
-        return fn
-
-    def wrapped(**case: Any) -> Any:
-        try:
-            return fn(**copy.deepcopy(case))
-        except IndexError as exc:
-            if index_hint is None:
-                raise
-            raise IndexError(f"{exc}（{index_hint}）") from None
-
-    return wrapped
+def _as_outputs(value: Any, n_outputs: int) -> tuple[Any, ...]:
+    """A function's result as a tuple of outputs; a list counts as several outputs
+    only where several are expected (``return [Y0, Y1]``)."""
+    if isinstance(value, tuple) or (isinstance(value, list) and n_outputs > 1):
+        return tuple(value)
+    return (value,)
 
 
-def run_checks(
-    title: str,
-    candidate: Callable[..., Any],
-    *,
-    reference: Callable[..., Any],
-    cases: Iterable[Mapping[str, Any]],
-    mistakes: Sequence[Mistake] = (),
-    output_names: Sequence[str] = ("结果",),
-    axes: Sequence[Sequence[str] | None] | None = None,
-    atol: float = 1e-5,
-) -> CheckResult:
-    """Run ``candidate(**case)`` on every case and compare with ``reference(**case)``.
+def _not_a_function(title: str, fn: Any) -> CheckResult:
+    return CheckResult(title, False, [f"请传入一个函数，而不是 {type(fn).__name__}。"])
 
-    Returns a :class:`CheckResult`; it passes when every output of every case matches.
-    A function returning a tuple is compared element by element against
-    ``output_names``. The first failing case stops the check, so the reader sees
-    one clear message rather than a wall of them.
+
+# --------------------------------------------------------------------------
+# The engine
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One code exercise as data; :meth:`check` runs a reader's function on it.
+
+    Attributes
+    ----------
+    title : the Chinese title shown in the report.
+    reference : the right answer, called positionally with the values of a case.
+    cases : builds the cases, dicts ``{argument name: value}`` in call order
+        (built on each check: no state survives between checks).
+    outputs : the name of each output, with the names of its axes (to say where a
+        gap is) or ``None``; several outputs are returned as a tuple (or a list).
+    mistakes : typical wrong answers, tried in order when an output differs.
+    prepare : turns the reader's raw result into what is compared (may raise
+        :class:`AnswerProblem`); ``None`` compares the result as is.
+    index_hint : added to an ``IndexError`` raised by the reader's function.
+    atol : absolute tolerance.
     """
-    if not callable(candidate):
-        return CheckResult(title, False, [f"请传入一个函数，而不是 {type(candidate).__name__}。"])
-    cases = list(cases)
-    for number, case in enumerate(cases, start=1):
-        want = _outputs(reference(**case))
-        # The reader's function gets copies: editing its arguments in place must not
-        # spoil the reference or later cases.
-        copies = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in case.items()}
+
+    title: str
+    reference: Callable[..., Any]
+    cases: Callable[[], list[dict[str, Any]]]
+    outputs: Mapping[str, Sequence[str] | None]
+    mistakes: Sequence[Mistake] = ()
+    prepare: Callable[[Any, Mapping[str, Any]], Any] | None = None
+    index_hint: str | None = None
+    atol: float = 1e-5
+
+    def check(self, fn: Any, backend: str = "numpy") -> CheckResult:
+        """Run ``fn`` on every case; the first failing case stops the check, so the
+        reader sees one clear message rather than a wall of them."""
+        backend = v.check_backend(backend, BACKENDS)
+        if not callable(fn):
+            return _not_a_function(self.title, fn)
+        cases = self.cases()
+        for number, case in enumerate(cases, start=1):
+            given = [for_reader(v, backend) for v in case.values()]
+            problem = self._first_problem(fn, case, given, f"第 {number} 个测试用例")
+            if problem is not None:
+                return CheckResult(self.title, False, [problem + _modified_note(case, given)])
+        return CheckResult(self.title, True, [f"全部 {len(cases)} 个测试用例一致。"])
+
+    def _first_problem(
+        self, fn: Any, case: Mapping[str, Any], given: list[Any], where: str
+    ) -> str | None:
+        """What is wrong with ``fn``'s answer on ``case`` (``where``: 第 n 个测试用例)."""
         try:
-            got = _outputs(candidate(**copies))
+            raw = fn(*given)
+            if self.prepare is not None:
+                raw = self.prepare(raw, case)
+        except AnswerProblem as exc:
+            return f"{where}：{exc}"
         except Exception as exc:  # the reader's code: report, never crash the notebook
             last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            return CheckResult(title, False, [f"第 {number} 个测试用例运行出错：{last}"])
+            if isinstance(exc, IndexError) and self.index_hint is not None:
+                last = f"IndexError: {exc}（{self.index_hint}）"
+            return f"{where}运行出错：{last}"
+        want = _as_outputs(self.reference(*case.values()), len(self.outputs))
+        got = _as_outputs(raw, len(want))
         if any(value is None for value in got):
-            return CheckResult(
-                title, False, [f"第 {number} 个测试用例：函数返回了 None——是不是忘了写 return？"]
-            )
+            return f"{where}：函数返回了 None——是不是忘了写 return？"
         if len(got) != len(want):
-            return CheckResult(
-                title,
-                False,
-                [f"函数应返回 {len(want)} 个值（{'、'.join(output_names)}），得到 {len(got)} 个。"],
-            )
-        for k, (g, w) in enumerate(zip(got, want, strict=True)):
-            name = output_names[k] if k < len(output_names) else f"第 {k + 1} 个返回值"
-            axis_names = axes[k] if axes and k < len(axes) else None
-            problem = describe_difference(name, g, w, atol=atol, axes=axis_names)
+            names = "、".join(self.outputs)
+            return f"函数应返回 {len(want)} 个值（{names}），得到 {len(got)} 个。"
+        for (name, axes), g, w in zip(self.outputs.items(), got, want, strict=True):
+            problem = describe_difference(name, g, w, atol=self.atol, axes=axes)
             if problem is None:
                 continue
-            for mistake in mistakes:
-                if _matches(got, mistake, case, atol):
-                    return CheckResult(
-                        title, False, [f"第 {number} 个测试用例：{mistake.name}。{mistake.hint}"]
-                    )
-            return CheckResult(title, False, [f"第 {number} 个测试用例：{problem}"])
-    return CheckResult(title, True, [f"全部 {len(cases)} 个测试用例一致。"])
+            for mistake in self.mistakes:
+                if self._matches(got, mistake, case):
+                    return f"{where}：{mistake.name}。{mistake.hint}"
+            return f"{where}：{problem}"
+        return None
+
+    def _matches(self, got: tuple[Any, ...], mistake: Mistake, case: Mapping[str, Any]) -> bool:
+        """Does the reader's answer equal what ``mistake`` computes on this case?"""
+        try:
+            wrong = _as_outputs(mistake.compute(*case.values()), len(got))
+        except Exception:  # a mistake that cannot even run on this case is not the one made
+            return False
+        return len(wrong) == len(got) and all(
+            describe_difference("", a, b, atol=self.atol) is None
+            for a, b in zip(got, wrong, strict=True)
+        )
 
 
-def _case_text(number: int, names: Sequence[str], case: Sequence[int]) -> str:
-    values = ", ".join(f"{n}={v}" for n, v in zip(names, case, strict=True))
-    return f"第 {number} 个测试用例（{values}）"
+@dataclass(frozen=True)
+class Formula:
+    """An exercise whose answer is a number predicted by a formula, checked against
+    a measurement: ``fn(*case) == measure(*case)`` for every case.
 
-
-def check_formula(
-    title: str,
-    fn: Callable[..., Any],
-    *,
-    names: Sequence[str],
-    cases: Sequence[tuple[int, ...]],
-    measure: Callable[..., int],
-    mistakes: Sequence[Mistake],
-    unit: str,
-    quantity: str,
-    explain: Callable[[Callable[..., Any], tuple[int, ...], float], str | None] | None = None,
-) -> CheckResult:
-    """Check a reader's formula ``fn(*case)`` against a measurement ``measure(*case)``.
-
-    For exercises whose answer is a number predicted by a formula (graph nodes,
-    bytes kept for backward): ``names`` label the integer arguments of each case,
-    ``unit`` and ``quantity`` word the messages.
-
-    A wrong value is named when it equals a typical mistake (``mistake.compute(*case)``);
-    otherwise ``explain(fn, case, value)`` may say more; else both numbers are shown.
+    Attributes
+    ----------
+    title : the Chinese title shown in the report.
+    names : the names of the integer arguments of each case.
+    cases : tuples of ints.
+    measure : the measured value (the reference).
+    mistakes : typical wrong formulas (``compute(*case)``), tried in order.
+    unit, quantity : word the messages (``"字节"``, ``"字节数"``).
+    explain : ``explain(fn, case, value)`` may say more about an unnamed mistake.
     """
-    if not callable(fn):
-        return CheckResult(title, False, [f"请传入一个函数，而不是 {type(fn).__name__}。"])
-    for number, case in enumerate(cases, start=1):
-        where = _case_text(number, names, case)
-        want = measure(*case)
+
+    title: str
+    names: Sequence[str]
+    cases: Sequence[tuple[int, ...]]
+    measure: Callable[..., int]
+    mistakes: Sequence[Mistake]
+    unit: str
+    quantity: str
+    explain: Callable[[Callable[..., Any], tuple[int, ...], float], str | None] | None = None
+
+    def check(self, fn: Any) -> CheckResult:
+        """Compare ``fn(*case)`` with the measurement, case by case."""
+        if not callable(fn):
+            return _not_a_function(self.title, fn)
+        for number, case in enumerate(self.cases, start=1):
+            message = self._problem(fn, case)
+            if message is not None:
+                values = ", ".join(f"{n}={v}" for n, v in zip(self.names, case, strict=True))
+                return CheckResult(
+                    self.title, False, [f"第 {number} 个测试用例（{values}）{message}"]
+                )
+        return CheckResult(self.title, True, [f"全部 {len(self.cases)} 个测试用例与实测一致。"])
+
+    def _problem(self, fn: Callable[..., Any], case: tuple[int, ...]) -> str | None:
+        want = self.measure(*case)
         try:
             got = fn(*case)
         except Exception as exc:  # the reader's code: report, never crash the notebook
-            return CheckResult(title, False, [f"{where}运行出错：{type(exc).__name__}: {exc}"])
+            return f"运行出错：{type(exc).__name__}: {exc}"
         try:
-            value = float(_as_numpy(got))
+            value = float(as_numpy(got))
         except (TypeError, ValueError):
-            return CheckResult(
-                title,
-                False,
-                [f"{where}：应返回一个整数（{quantity}），得到的是 {type(got).__name__}。"],
-            )
+            return f"：应返回一个整数（{self.quantity}），得到的是 {type(got).__name__}。"
         if value == want:
-            continue
-        for mistake in mistakes:
+            return None
+        for mistake in self.mistakes:
             if mistake.compute(*case) == value:
-                return CheckResult(title, False, [f"{where}：{mistake.name}。{mistake.hint}"])
-        extra = explain(fn, case, value) if explain is not None else None
+                return f"：{mistake.name}。{mistake.hint}"
+        extra = self.explain(fn, case, value) if self.explain is not None else None
         if extra is not None:
-            return CheckResult(title, False, [f"{where}：{extra}"])
-        return CheckResult(
-            title,
-            False,
-            [
-                f"{where}：实测 {want} {unit}，你的公式给出 {value:g} {unit}"
-                f"（差 {value - want:+g}）。"
-            ],
+            return f"：{extra}"
+        return (
+            f"：实测 {want} {self.unit}，你的公式给出 {value:g} {self.unit}"
+            f"（差 {value - want:+g}）。"
         )
-    return CheckResult(title, True, [f"全部 {len(cases)} 个测试用例与实测一致。"])
