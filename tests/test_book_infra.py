@@ -158,29 +158,60 @@ def test_part_one_chapters() -> None:
 # Chinese search
 
 
-def search_dict() -> Path:
+def load_book_search() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("book_search", ROOT / "tools" / "book_search.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def extra_words() -> Path:
+    """The file _config.yml names as the search dictionary: the words beyond the glossary."""
     raw = config()["sphinx"]["config"]["html_search_options"]["dict"]
     return ROOT / raw
 
 
-def test_search_dictionary_has_the_core_terms() -> None:
-    path = search_dict()
-    assert path.is_file()
+@pytest.fixture(scope="module")
+def word_list(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The word list the book's build generates from the glossary and the extra words."""
+    tool = load_book_search()
+    target = tmp_path_factory.mktemp("search") / "search_dict.txt"
+    duplicates = tool.write_word_list(BOOK / "appendix" / "glossary.md", extra_words(), target)
+    assert not duplicates, f"glossary terms repeated in {extra_words().name}: {duplicates}"
+    return target
+
+
+def test_search_word_list_is_the_glossary_plus_the_extra_words(word_list: Path) -> None:
+    tool = load_book_search()
     words = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(word_list.read_text(encoding="utf-8").splitlines(), 1):
         parts = line.split()
-        assert 2 <= len(parts) <= 3 and parts[1].isdigit(), f"{path.name}:{number}: {line!r}"
+        assert 2 <= len(parts) <= 3 and parts[1].isdigit(), f"{word_list.name}:{number}: {line!r}"
+        assert parts[0] not in words, f"{parts[0]} listed twice"
         words[parts[0]] = int(parts[1])
+    terms = tool.glossary_terms(BOOK / "appendix" / "glossary.md")
+    assert "循环神经网络" in terms and "递归神经网络" in terms  # aliases count
+    assert not set(terms) - set(words), "every glossary term is in the list"
+    assert not set(tool.read_extra_words(extra_words())) - set(words)
     assert not set(CORE_TERMS) - set(words)
 
 
-def test_jieba_keeps_the_core_terms_whole() -> None:
+def test_extra_words_file_is_checked(tmp_path: Path) -> None:
+    tool = load_book_search()
+    bad = tmp_path / "extras.txt"
+    bad.write_text("# comment\n\n神经元 50000 n\n批大小 many\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"extras.txt:4: expected 'word freq \[tag\]'"):
+        tool.read_extra_words(bad)
+
+
+def test_jieba_keeps_the_core_terms_whole(word_list: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # jieba 0.42 has old-style regex escapes
         jieba = pytest.importorskip("jieba")
         jieba.setLogLevel(logging.WARNING)
         tokenizer = jieba.Tokenizer()
-        tokenizer.load_userdict(str(search_dict()))
+        tokenizer.load_userdict(str(word_list))
         sentence = "循环神经网络在每个时间步更新隐状态，随时间反向传播可能导致梯度消失。"
         tokens = list(tokenizer.cut(sentence))
         split = [t for t in CORE_TERMS if list(tokenizer.cut(t)) != [t]]

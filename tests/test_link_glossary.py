@@ -155,6 +155,32 @@ def test_broken_emphasis_around_an_existing_role_is_repaired(glossary) -> None:
     assert link(text, glossary) == "叫作{term}`展开`，以及（**{term}`时间步`**）。"
 
 
+def test_table_cells_lists_and_quotes_are_prose(glossary) -> None:
+    table = "| 代码 | 说明 |\n|---|---|\n| `时间步` | 时间步的位置 |"
+    assert link(table, glossary).endswith("| `时间步` | {term}`时间步`的位置 |")
+    nested = "- 第一项\n  > 引用里的展开\n- 时间步"
+    assert link(nested, glossary) == "- 第一项\n  > 引用里的{term}`展开`\n- {term}`时间步`"
+
+
+def test_colon_fences_are_directives_too(glossary) -> None:
+    text = ":::{admonition} 答案\n:class: dropdown\n时间步\n:::\n\n:::{tip}\n展开。\n:::"
+    assert link(text, glossary) == (
+        ":::{admonition} 答案\n:class: dropdown\n时间步\n:::\n\n:::{tip}\n{term}`展开`。\n:::"
+    )
+
+
+def test_text_inside_inline_html_is_skipped(glossary) -> None:
+    text = '前面 <span class="x">时间步</span> 后面的时间步，<br> 展开'
+    assert link(text, glossary) == (
+        '前面 <span class="x">时间步</span> 后面的{term}`时间步`，<br> {term}`展开`'
+    )
+
+
+def test_prose_spans_are_columns_of_the_source_lines() -> None:
+    spans = lg.prose_spans("# 标题\n\n正文 `code` 的 $x$ 时间步")
+    assert spans == {2: [(0, 3), (9, 12), (15, 19)]}  # heading, code and math left out
+
+
 def test_already_linked_terms_stay_as_they_are(glossary) -> None:
     done = lg.linked_entries(["见{term}`递归神经网络`。"], glossary)
     out = lg.link_source("循环神经网络。", glossary, done)

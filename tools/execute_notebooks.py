@@ -22,6 +22,9 @@ byte-identical file (``git status`` stays clean):
 * notebook metadata: ``kernelspec`` is python3, ``language_info`` is a fixed
   record without version numbers, ``widgets`` and editor state are dropped;
 * cell ids are kept; a missing id gets a deterministic one (index + source);
+* stream outputs are not touched here: how the kernel chops one print's text
+  into messages depends on timing, so the execution itself joins them
+  (nbclient's ``coalesce_streams=True``); Jupyter front ends join them too;
 * the file is written by nbformat (sorted keys, one-space indent,
   ``ensure_ascii=False`` so Chinese stays readable) with a trailing newline,
   and only when its bytes change.
@@ -134,31 +137,9 @@ def normalize(nb: Any, missing_ids: Sequence[int] = ()) -> Any:
             if not jupyter:
                 del cmeta["jupyter"]
         if cell.cell_type == "code":
-            cell["outputs"] = _merge_streams(cell.get("outputs", []))
-            for output in cell["outputs"]:
+            for output in cell.get("outputs", []):
                 output.pop("transient", None)
     return nb
-
-
-def _merge_streams(outputs: list[Any]) -> list[Any]:
-    """Join consecutive stream outputs of the same name (stdout/stderr).
-
-    How the kernel chops one print's text into messages depends on timing (a busy
-    machine flushes mid-cell), so the pieces are merged to keep files stable.
-    """
-    merged: list[Any] = []
-    for output in outputs:
-        previous = merged[-1] if merged else None
-        if (
-            previous is not None
-            and output.get("output_type") == "stream"
-            and previous.get("output_type") == "stream"
-            and output.get("name") == previous.get("name")
-        ):
-            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
-        else:
-            merged.append(output)
-    return merged
 
 
 def serialize(nb: Any) -> str:
@@ -227,7 +208,7 @@ def execute_notebook(path: Path, timeout: int = CELL_TIMEOUT_S) -> Any:
         timeout=timeout,
         allow_errors=False,
         record_timing=False,
-        coalesce_streams=True,
+        coalesce_streams=True,  # one stream output per name, however the kernel chopped it
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     client.execute()

@@ -8,13 +8,19 @@ Usage::
 
 The terms are read from ``book/appendix/glossary.md`` (its ``{glossary}``
 blocks; names listed together for one entry, such as 循环神经网络 and its
-alias 递归神经网络, count as one term). In each notebook's markdown cells the
-first prose occurrence of a term is rewritten as ``{term}`循环神经网络```,
-which Sphinx turns into a link to the glossary entry. Only prose is touched:
-never headings, code (inline or fenced), math (``$...$``, ``$$...$$``,
-``\\begin{...}`` blocks), links, roles, HTML, labels, directive options, or the
-body of a directive other than a visible admonition (a ``dropdown`` answer is
-hidden, so a link there is not a "first use" a reader sees).
+alias 递归神经网络, count as one term); ``tools/book_search.py`` reads the
+search word list's terms with the same reader. In each notebook's markdown
+cells the first prose occurrence of a term is rewritten as
+``{term}`循环神经网络```, which Sphinx turns into a link to the glossary entry.
+
+What is prose is decided by token type, with the parser Sphinx itself uses
+(markdown-it-py with MyST's plugins and the extensions ``_config.yml``
+enables): the text of paragraphs, list items, table cells and visible
+admonitions. Never headings, code (inline or fenced), math (``$...$``,
+``$$...$$``, ``\\begin{...}`` blocks), links, roles, HTML, labels, directive
+options, or the body of a directive other than a visible admonition (a
+``dropdown`` answer is hidden, so a link there is not a "first use" a reader
+sees).
 
 A term set in bold between two Chinese characters (``叫作**记忆单元**，``) would
 lose its bold once linked -- CommonMark does not read ``**`` between a letter
@@ -33,19 +39,36 @@ nothing: a term already linked anywhere in a chapter is left alone.
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nbformat
+from docutils.parsers.rst import Directive, directives
+from docutils.parsers.rst.states import MarkupError
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from myst_parser.config.main import MdParserConfig
+from myst_parser.parsers.directives import parse_directive_text
+from myst_parser.parsers.mdit import create_md_parser
 
 REPO = Path(__file__).resolve().parents[1]
-GLOSSARY = REPO / "book" / "appendix" / "glossary.md"
+#: The glossary, relative to the book's source directory (the repository root).
+GLOSSARY_PATH = Path("book", "appendix", "glossary.md")
+GLOSSARY = REPO / GLOSSARY_PATH
 DEFAULT_GLOBS = ("book/part*/ch*.ipynb",)
 MIN_TERM_LENGTH = 2
+
+#: The MyST syntax extensions ``_config.yml`` enables (``parse.myst_enable_extensions``):
+#: without ``dollarmath``, for one, ``$\text{展开}$`` would read as prose.
+MYST_EXTENSIONS = ("amsmath", "colon_fence", "deflist", "dollarmath", "substitution")
 
 #: Directives whose body is visible prose (links there are fine).
 PROSE_DIRECTIVES = {
@@ -66,30 +89,24 @@ PROSE_DIRECTIVES = {
     "warning",
 }
 
-_FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
-_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
-_LABEL = re.compile(r"^\s*\([^()\s]+\)=\s*$")
-_OPTION = re.compile(r"^\s*:[\w-]+:")
-_MATH_ENV = re.compile(r"^\s*\\begin\{(?P<env>[^}]+)\}")
-# Inline spans that are not prose, tried left to right at each position.
-_PROTECTED = re.compile(
-    r"""
-      \{[^{}\s`]+\}(?P<rt>`+).*?(?P=rt)      # a role: {term}`...`, {glue:text}`...`
-    | (?P<bt>`+).*?(?P=bt)                   # inline code
-    | (?<!\\)\$\$.*?(?<!\\)\$\$              # display math written inline
-    | (?<!\\)\$[^$\n]+?(?<!\\)\$             # inline math
-    | \\\(.*?\\\)                            # \( ... \) math
-    | !?\[[^\]\n]*\]\([^)\n]*\)              # link or image
-    | !?\[[^\]\n]*\]\[[^\]\n]*\]             # reference-style link
-    | \[\^[^\]\n]+\]                         # footnote reference
-    | <[^<>\n]+>                             # HTML tag or autolink
-    | \{\{.*?\}\}                            # substitution
-    """,
-    re.VERBOSE,
+#: Inline rules whose text is prose: plain text, line breaks and emphasis delimiters.
+#: Every other rule (code, math, roles, links, images, HTML tags, escapes, entities,
+#: substitutions, footnote references) consumes text that is never linked.
+PROSE_INLINE_RULES = {"text", "newline", "emphasis"}
+#: HTML elements without a closing tag: no text is inside them.
+VOID_ELEMENTS = frozenset(
+    "area base br col embed hr img input link meta param source track wbr".split()
 )
+
+# Where in the parser's env the recording inline rules put the spans they consume.
+_CONSUMED = "link_glossary.consumed"
+
 _ROLE_IN_EMPHASIS = re.compile(r"(?P<lead>\*{1,3}|_{1,3})(?P<role>\{term\}`[^`]+`)(?P=lead)")
 _LINKED = re.compile(r"\{term\}`(?:[^`<]*<(?P<target>[^`>]+)>|(?P<plain>[^`]+))`")
+
+#: Line index of a markdown text -> the (start, end) columns of that line that are prose.
+Spans = dict[int, list[tuple[int, int]]]
+InlineRule = Callable[[StateInline, bool], bool]
 
 
 @dataclass(frozen=True)
@@ -104,120 +121,236 @@ class Glossary:
 
 
 def read_glossary(path: Path = GLOSSARY) -> Glossary:
-    """Parse the ``{glossary}`` blocks of a MyST file: unindented lines are terms;
-    consecutive term lines (before an indented definition) name one entry."""
+    """Read the terms of the ``{glossary}`` directives of a MyST file.
+
+    In a directive's body (after its options) an unindented line is a term and an
+    indented one belongs to a definition; consecutive term lines name one entry (a
+    term and its aliases).
+
+    Raises
+    ------
+    ValueError
+        If the file holds no glossary term.
+    """
     entry_of: dict[str, int] = {}
     entry = -1
-    inside = False
-    previous_was_term = False
-    for line in path.read_text(encoding="utf-8").splitlines():
-        stripped = line.strip()
-        if not inside:
-            inside = stripped.startswith("```{glossary}")
-            previous_was_term = False
+    for token in _parser().parse(path.read_text(encoding="utf-8")):
+        directive = _directive(token)
+        if directive is None or directive.name != "glossary":
             continue
-        if stripped.startswith("```"):
-            inside = False
-            continue
-        if not stripped or stripped.startswith(":"):
-            previous_was_term = False if not stripped else previous_was_term
-            continue
-        if line[0].isspace():  # part of a definition
-            previous_was_term = False
-            continue
-        if not previous_was_term:
-            entry += 1
-        entry_of[stripped] = entry
-        previous_was_term = True
+        previous_was_term = False
+        for line in directive.body:
+            if not line.strip() or line[0].isspace():  # a blank line or a definition
+                previous_was_term = False
+                continue
+            if not previous_was_term:
+                entry += 1
+            entry_of[line.strip()] = entry
+            previous_was_term = True
     if not entry_of:
         raise ValueError(f"no glossary terms found in {path}")
     return Glossary(entry_of)
 
 
-def _prose_spans(line: str) -> list[tuple[int, int]]:
-    """(start, end) of the parts of a prose line outside protected inline spans."""
-    spans = []
-    position = 0
-    for match in _PROTECTED.finditer(line):
-        if match.start() > position:
-            spans.append((position, match.start()))
-        position = match.end()
-    if position < len(line):
-        spans.append((position, len(line)))
-    return spans
+# --------------------------------------------------------------------------
+# What is prose
 
 
-def _prose_lines(lines: Sequence[str]) -> Iterable[int]:
-    """Indices of the lines of a markdown cell that are prose (may be linked)."""
-    # Open fences, innermost last: (fence character, fence length, kind), where kind is
-    # "code" (literal text: nothing inside opens a fence), "prose" (a visible admonition)
-    # or "hidden" (MyST that is not linked: dropdowns, figures, other directives).
-    stack: list[tuple[str, int, str]] = []
-    math_until: str | None = None
-    expecting_options = False
-    for i, line in enumerate(lines):
-        fence = _FENCE.match(line)
-        if fence:
-            mark, info = fence["fence"], fence["info"].strip()
-            top = stack[-1] if stack else None
-            if top and mark[0] == top[0] and len(mark) >= top[1] and not info:
-                stack.pop()
-                expecting_options = False
-                continue
-            if not (top and top[2] == "code"):
-                stack.append((mark[0], len(mark), _fence_kind(info, lines, i + 1)))
-                expecting_options = info.startswith("{")
-                continue
-        if expecting_options and _OPTION.match(line):
-            continue
-        expecting_options = False
-        if any(kind != "prose" for _, _, kind in stack):
-            continue
-        if math_until is not None:
-            if math_until in line:
-                math_until = None
-            continue
-        stripped = line.strip()
-        if stripped.startswith("$$"):
-            if not (len(stripped) > 2 and stripped.endswith("$$")):
-                math_until = "$$"
-            continue
-        env = _MATH_ENV.match(line)
-        if env:
-            end = f"\\end{{{env['env']}}}"
-            if end not in line:
-                math_until = end
-            continue
-        if not stripped:
-            continue
-        if _HEADING.match(line) or _LABEL.match(line) or stripped.startswith("<"):
-            continue
-        if i + 1 < len(lines) and _SETEXT.match(lines[i + 1]) and not stripped.startswith("-"):
-            continue  # a setext heading (the next line underlines it)
-        yield i
+@functools.cache
+def _parser() -> MarkdownIt:
+    """MyST's markdown-it parser, whose non-prose inline rules record what they consume.
+
+    Inline tokens carry no columns, so the rules themselves report the source span of
+    every code span, role, link, ... they match; the rest of the text is prose.
+    """
+    md = create_md_parser(MdParserConfig(enable_extensions=set(MYST_EXTENSIONS)), RendererHTML)
+    for rule in list(md.inline.ruler.__rules__):
+        if rule.name not in PROSE_INLINE_RULES:
+            md.inline.ruler.at(rule.name, _recording(rule.name, rule.fn), {"alt": rule.alt})
+    return md
 
 
-def _fence_kind(info: str, lines: Sequence[str], start: int) -> str:
-    """What a fence opened with this info string holds: "code", "prose" or "hidden"."""
-    match = re.match(r"\{([\w:-]+)\}", info)
-    if match is None:
-        return "code"  # a plain code block (```python, ```, ~~~)
-    name = match[1]
-    if name in PROSE_DIRECTIVES and not _dropdown(lines, start):
-        return "prose"
-    if name in {"code", "code-block", "code-cell", "math", "eval-rst", "raw", "literalinclude"}:
-        return "code"
-    return "hidden"
+def _recording(name: str, rule: InlineRule) -> InlineRule:
+    def record(state: StateInline, silent: bool) -> bool:
+        start = state.pos
+        matched = rule(state, silent)
+        consumed = state.env.get(_CONSUMED)
+        # A silent call only looks ahead (for the end of a link's label).
+        if matched and not silent and consumed is not None:
+            consumed.append((start, state.pos, name))
+        return matched
+
+    return record
 
 
-def _dropdown(lines: Sequence[str], start: int) -> bool:
-    """Do the option lines after a directive's opening fence include ``:class: dropdown``?"""
-    for line in lines[start:]:
-        if not _OPTION.match(line):
-            return False
-        if re.match(r"^\s*:class:.*\bdropdown\b", line):
-            return True
-    return False
+class _AnyDirective(Directive):
+    """Any directive, to split off its options: the rest of the fence line is an
+    argument (never body text), and every option is accepted."""
+
+    optional_arguments = 1
+    final_argument_whitespace = True
+    has_content = True
+    option_spec = {"class": directives.unchanged}  # not empty: options are looked for
+
+
+@dataclass(frozen=True)
+class _Directive:
+    name: str
+    options: dict[str, Any]
+    body: list[str]
+    first_body_line: int  # the index of body[0] among the parsed text's lines
+
+    @property
+    def visible_prose(self) -> bool:
+        """Is the body text a reader sees: an admonition that is not a dropdown?"""
+        classes = self.options.get("class") or ""
+        words = classes.split() if isinstance(classes, str) else [str(c) for c in classes]
+        return self.name in PROSE_DIRECTIVES and "dropdown" not in words
+
+
+def _directive(token: Token) -> _Directive | None:
+    """The directive that a ```` ```{name} ```` or ``:::{name}`` token holds (None: none)."""
+    info = token.info.strip()
+    if token.type not in {"fence", "colon_fence"} or not info.startswith("{") or not token.map:
+        return None
+    name, _, argument = info[1:].partition("}")
+    try:
+        parsed = parse_directive_text(
+            _AnyDirective, argument.strip(), token.content, validate_options=False
+        )
+    except MarkupError:  # malformed options: Sphinx reports it; nothing here is prose
+        return _Directive(name.strip(), {}, [], token.map[0] + 1)
+    return _Directive(
+        name.strip(), parsed.options, parsed.body, token.map[0] + 1 + parsed.body_offset
+    )
+
+
+def prose_spans(text: str) -> Spans:
+    """The prose of a markdown text, line by line.
+
+    Parameters
+    ----------
+    text : str
+        MyST markdown: a notebook cell's source, or the body of a directive.
+
+    Returns
+    -------
+    dict of int to list of (int, int)
+        For each line (an index into ``text.split("\\n")``) that holds prose, the
+        ``(start, end)`` columns of its prose, left to right.
+    """
+    env: dict[str, Any] = {}
+    tokens = _parser().parse(text, env)
+    lines = text.split("\n")
+    spans: Spans = {}
+    row_cursor: dict[int, int] = {}  # a table row's cells are found left to right
+    for index, token in enumerate(tokens):
+        previous = tokens[index - 1].type if index else ""
+        if token.type == "inline" and token.map and previous != "heading_open":
+            cursor = row_cursor if previous in {"th_open", "td_open"} else None
+            _add_inline(spans, lines, token, _inline_prose(token.content, env), cursor)
+        directive = _directive(token)
+        if directive is not None and directive.visible_prose:
+            _add_directive_body(spans, lines, directive)
+    return {i: sorted(columns) for i, columns in spans.items()}
+
+
+def _inline_prose(content: str, env: dict[str, Any]) -> list[tuple[int, int]]:
+    """The ``(start, end)`` offsets of the prose in an inline token's text."""
+    consumed: list[tuple[int, int, str]] = []
+    _parser().inline.parse(content, _parser(), {**env, _CONSUMED: consumed}, [])
+    consumed.sort()
+    protected = [(start, end) for start, end, _ in consumed] + _html_elements(content, consumed)
+    prose, position = [], 0
+    for start, end in sorted(protected):
+        if start > position:
+            prose.append((position, start))
+        position = max(position, end)
+    if position < len(content):
+        prose.append((position, len(content)))
+    return prose
+
+
+def _html_elements(content: str, consumed: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    """Spans from an inline HTML element's opening tag to its closing tag: the text
+    between is the element's, not prose (an unclosed element runs to the end)."""
+    elements, depth, opened = [], 0, 0
+    for start, end, name in consumed:
+        if name != "html_inline":
+            continue
+        tag = content[start:end]
+        if tag.startswith("</"):
+            depth = max(depth - 1, 0)
+            if depth == 0:
+                elements.append((opened, end))
+        elif _opens_element(tag):
+            opened = start if depth == 0 else opened
+            depth += 1
+    if depth:
+        elements.append((opened, len(content)))
+    return elements
+
+
+def _opens_element(tag: str) -> bool:
+    """Is this inline HTML an opening tag with a closing tag to come (not a comment,
+    a declaration, a self-closing or a void element)?"""
+    if tag.startswith(("<!", "<?")) or tag.endswith("/>"):
+        return False
+    name = tag[1:].split(maxsplit=1)[0].rstrip(">").lower()
+    return name not in VOID_ELEMENTS
+
+
+def _add_inline(
+    spans: Spans,
+    lines: list[str],
+    token: Token,
+    prose: list[tuple[int, int]],
+    row_cursor: dict[int, int] | None,
+) -> None:
+    """Add an inline token's prose (offsets into its text) as columns of the source lines."""
+    assert token.map is not None
+    line_start = 0
+    for j, text_line in enumerate(token.content.split("\n")):
+        line_end = line_start + len(text_line)
+        i = token.map[0] + j
+        column = _column(lines[i], text_line, None if row_cursor is None else row_cursor.get(i, 0))
+        if column is not None:
+            if row_cursor is not None:
+                row_cursor[i] = column + len(text_line)
+            for start, end in prose:
+                first, last = max(start, line_start), min(end, line_end)
+                if first < last:
+                    spans.setdefault(i, []).append(
+                        (column + first - line_start, column + last - line_start)
+                    )
+        line_start = line_end + 1
+
+
+def _add_directive_body(spans: Spans, lines: list[str], directive: _Directive) -> None:
+    """Add the prose of a visible admonition's body, parsed as markdown of its own."""
+    for j, columns in prose_spans("\n".join(directive.body)).items():
+        i = directive.first_body_line + j
+        shift = _column(lines[i], directive.body[j])
+        if shift is not None:
+            spans.setdefault(i, []).extend((start + shift, end + shift) for start, end in columns)
+
+
+def _column(line: str, text_line: str, after: int | None = None) -> int | None:
+    """Where a line of a token's text starts in its source ``line`` (None: not found).
+
+    A block's text is its source lines less their container prefix (indentation, ``>``,
+    a list marker) and, on its last line, trailing spaces. A table cell is one of several
+    on its row: it is searched for left to right, from column ``after``.
+    """
+    if after is not None:
+        column = line.find(text_line, after)
+        return column if column >= 0 else None
+    source, text = line.rstrip(), text_line.rstrip()
+    return len(source) - len(text) if source.endswith(text) else None
+
+
+# --------------------------------------------------------------------------
+# Linking
 
 
 def linked_entries(sources: Iterable[str], glossary: Glossary) -> set[int]:
@@ -274,37 +407,41 @@ def link_source(source: str, glossary: Glossary, done: set[int]) -> str:
     when they wrap exactly the term, and the use is passed over when they wrap more.
     """
     lines = source.split("\n")
-    names = glossary.names
-    for i in _prose_lines(lines):
-        line = lines[i]
-        pieces = []
-        cursor = 0
-        for start, end in _prose_spans(line):
-            position = start
-            while position < end:
-                name = next((n for n in names if line.startswith(n, position)), None)
-                if name is None or position + len(name) > end:
-                    position += 1
-                    continue
-                entry = glossary.entry_of[name]
-                stop = position + len(name)
-                if entry not in done and len(name) >= MIN_TERM_LENGTH:
-                    lead, trail = _delimiters(line, position, stop)
-                    first, last = position, stop
-                    if not _flanking_ok(line, position, stop, lead, trail):
-                        if lead and lead == trail:
-                            first, last = position - len(lead), stop + len(trail)
-                        else:
-                            position = stop
-                            continue  # emphasis around more than the term: next use
-                    done.add(entry)
-                    pieces.append(line[cursor:first])
-                    pieces.append(f"{{term}}`{name}`")
-                    cursor = last
-                position = stop
-        pieces.append(line[cursor:])
-        lines[i] = repair_emphasis("".join(pieces))
+    for i, spans in prose_spans(source).items():
+        lines[i] = repair_emphasis(_link_line(lines[i], spans, glossary, done))
     return "\n".join(lines)
+
+
+def _link_line(line: str, spans: list[tuple[int, int]], glossary: Glossary, done: set[int]) -> str:
+    """Link, in the prose ``spans`` of one line, the first use of each entry not in ``done``."""
+    names = glossary.names
+    pieces = []
+    cursor = 0
+    for start, end in spans:
+        position = start
+        while position < end:
+            name = next((n for n in names if line.startswith(n, position)), None)
+            if name is None or position + len(name) > end:
+                position += 1
+                continue
+            entry = glossary.entry_of[name]
+            stop = position + len(name)
+            if entry not in done and len(name) >= MIN_TERM_LENGTH:
+                lead, trail = _delimiters(line, position, stop)
+                first, last = position, stop
+                if not _flanking_ok(line, position, stop, lead, trail):
+                    if lead and lead == trail:
+                        first, last = position - len(lead), stop + len(trail)
+                    else:
+                        position = stop
+                        continue  # emphasis around more than the term: next use
+                done.add(entry)
+                pieces.append(line[cursor:first])
+                pieces.append(f"{{term}}`{name}`")
+                cursor = last
+            position = stop
+    pieces.append(line[cursor:])
+    return "".join(pieces)
 
 
 def link_notebook(path: Path, glossary: Glossary, *, write: bool = True) -> bool:

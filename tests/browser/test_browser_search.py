@@ -4,8 +4,9 @@ The term is typed into the search box of ``search.html`` and submitted with
 Enter, as a reader does; the test waits for Sphinx's search to finish and
 reads the ranked result list. The chapter that teaches the term must be the
 first result or among the first three. Sphinx indexes Chinese with jieba and
-the word list ``tools/search_dict.txt``: a compound term missing from the list
-is split into pieces and its query finds nothing (or the wrong pages).
+the word list built from the glossary (plus ``tools/search_extras.txt``): a
+compound term missing from the list is split into pieces and its query finds
+nothing (or the wrong pages).
 The ranks are written to ``artifacts/search_ranks.json``.
 """
 
@@ -66,7 +67,8 @@ def test_search_ranks_the_teaching_chapter_first(visit, site: Path, term: str) -
     best = min(ranks) if ranks else None
     _RANKS[term] = {"rank": best, "top": stems[:5], "wanted": list(wanted)}
     assert results, (
-        f"searching {term!r} finds nothing: is it in tools/search_dict.txt, and is jieba installed?"
+        f"searching {term!r} finds nothing: is it a glossary term (or in "
+        "tools/search_extras.txt), and is jieba installed?"
     )
     assert best is not None and best <= TOP, (
         f"searching {term!r}: {wanted} should rank in the top {TOP}, got {stems[:8]}"
