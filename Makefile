@@ -13,7 +13,7 @@ export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test unit lint format execute portability lab clean env browser-test bench
+.PHONY: book test unit lint format execute portability lab mutants clean env browser-test bench
 
 env: $(STAMP)
 
@@ -64,6 +64,10 @@ execute: $(STAMP)
 ## notebook under emulated CPUs (no AVX-512, old x86) and 1, 2 or 4 threads.
 portability: $(STAMP)
 	$(PY) tools/portability.py --execute
+
+## Does the suite still bite? The unit tests against deliberate mistakes in the reference.
+mutants: $(STAMP)
+	$(PY) tools/mutants.py
 
 ## JupyterLab on the chapters, with the course's kernel (prints the URL to open).
 lab: $(STAMP)
