@@ -210,7 +210,7 @@ def autograd_node_count(output: torch.Tensor) -> int:
     (``AccumulateGrad`` nodes, one per parameter or input that needs a
     gradient, are counted too). A Python loop of autograd-tracked operations
     adds a few nodes per step; an ``autograd.Function`` that runs the whole loop
-    (as :func:`companion.torch_rnn.dynamic_rnn` does, chapter 9) is one node
+    (as :func:`companion.torch_rnn.dynamic_rnn` does, chapter 6) is one node
     whatever the number of steps.
 
     Parameters

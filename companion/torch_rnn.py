@@ -351,7 +351,7 @@ def dynamic_rnn(
         and exact zeros past each length. ``"loop"`` (default, any device): the
         fast path of :mod:`companion.fast.torch_packed` -- only the
         ``sum(sequence_length)`` valid rows are computed, and the backward pass is
-        back-propagation through time written out by hand (chapter 9), one
+        back-propagation through time written out by hand (Part II, planned), one
         autograd node for the whole loop. ``"reference"``: the loop above, every
         ``(t, i)`` computed and selected, autograd recording each step.
         ``"cudnn"``: the whole recurrence in one fused cuDNN call (the cell must be

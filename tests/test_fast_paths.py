@@ -152,7 +152,7 @@ def test_custom_backward_equals_autograd_of_a_plain_loop():
     out, state = tr.dynamic_rnn(cell, X, sequence_length=lengths, initial_state=h0)
     ours = torch.autograd.grad((out * G).sum() + (state * Gs).sum(), (X, h0, *cell.parameters()))
 
-    # Autograd through every operation of a direct loop (chapter 9's oracle).
+    # Autograd through every operation of a direct loop: the oracle for the hand-written BPTT.
     h, outs = h0, []
     running = torch.from_numpy(lengths)[:, None] > torch.arange(9)[None, :]
     for t in range(9):

@@ -1,6 +1,6 @@
 """The fast PyTorch path of :func:`companion.torch_rnn.dynamic_rnn`: packed rows, BPTT by hand.
 
-Taught in chapter 7 (packing) and chapter 9 (back-propagation through time);
+Taught in chapter 7 (packing); back-propagation through time is Part II's (planned);
 the reference it must agree with is the autograd loop of
 ``companion.torch_rnn.dynamic_rnn(..., backend="reference")`` (chapter 6).
 
@@ -160,7 +160,7 @@ class Recurrence(torch.autograd.Function):
     ``zero_row`` one more row of zeros, which :class:`Unpack` reads for every
     padding position.
 
-    Backward (chapter 9), with ``z_t`` the argument of ``phi`` and ``dh_t`` the
+    Backward (back-propagation through time), with ``z_t`` the argument of ``phi`` and ``dh_t`` the
     gradient arriving at ``h_t`` from the outputs, from the last step back::
 
         dz_t      = (dh_t + dz_{t+1} @ Wy.T) * phi'(z_t)   phi'(z_t) = 1 - h_t^2 (tanh)
