@@ -9,13 +9,21 @@ write the mistakes by hand, the way a reader would.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
 
 from companion import torch_rnn as trnn
 from companion.exercises import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08
-from companion.exercises.feedback import CheckResult, Exercise, Formula, describe_difference
+from companion.exercises.feedback import (
+    CheckResult,
+    Exercise,
+    Formula,
+    Mistake,
+    describe_difference,
+)
 
 MODULES = [ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08]
 EXERCISES = {
@@ -28,6 +36,7 @@ ARRAY_EXERCISES = {k: v for k, v in EXERCISES.items() if isinstance(v, Exercise)
 # The mistakes of UNSTACK are written in the stacked view the checker compares
 # (an array, where a reader returns a list); test_exercises_ch05 writes them as lists.
 DIRECT = {k: v for k, v in EXERCISES.items() if k != "ch05.UNSTACK"}
+CHECKERS = {f"{m.__name__[-4:]}.{name}": getattr(m, name) for m in MODULES for name in m.__all__}
 
 
 def test_every_chapter_has_exercises():
@@ -136,3 +145,19 @@ def test_whole_numbers_are_shown_as_such():
     assert describe_difference("v", 1.5, 2.0) == "v 的数值不对：应为 2.0000，得到 1.5000。"
     text = describe_difference("active", np.array([3, 2, 1]), np.array([3, 2, 2]), axes=("时间步",))
     assert "时间步 = 2" in text and "（应为 2，得到 1）" in text
+
+
+@pytest.mark.parametrize("key", list(CHECKERS))
+def test_every_checker_is_named_and_documented_with_its_shapes(key):
+    check = CHECKERS[key]
+    assert check.__name__ == key.split(".")[1]
+    assert "Inputs:" in check.__doc__ and "Outputs:" in check.__doc__
+    assert list(inspect.signature(check).parameters)[0] == "fn"
+
+
+def test_a_mistake_is_its_name_then_its_hint():
+    mistake = Mistake("漏掉了偏置 b。加上 b。形状 [n_neurons]。", np.tanh)
+    assert mistake.name == "漏掉了偏置 b"
+    assert mistake.hint == "加上 b。形状 [n_neurons]。"
+    pair = Mistake.table("甲。一", np.tanh, "乙。二", np.exp)
+    assert [(m.name, m.compute) for m in pair] == [("甲", np.tanh), ("乙", np.exp)]

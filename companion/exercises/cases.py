@@ -10,11 +10,21 @@ as is wherever the chapter uses it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from companion.numpy_rnn import BasicRNNCell
 
-__all__ = ["CHAPTER_X0", "CHAPTER_X1", "chapter_batch", "random_cell", "random_weights"]
+__all__ = [
+    "CHAPTER_X0",
+    "CHAPTER_X1",
+    "chapter_batch",
+    "measured_kept_bytes",
+    "random_cell",
+    "random_weights",
+]
 
 #: The mini-batch of the source chapter: inputs at time steps 0 and 1, [4, 3] each.
 CHAPTER_X0 = np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 0, 1]])
@@ -43,3 +53,20 @@ def random_cell(
     """A float64 :class:`companion.numpy_rnn.BasicRNNCell` with :func:`random_weights`."""
     weights = random_weights(rng, n_inputs, n_neurons, scale, bias)
     return BasicRNNCell.from_weights(*weights, dtype=np.float64)
+
+
+def measured_kept_bytes(
+    run: Callable[[Any, Any], Any], batch: int, n_steps: int, n_inputs: int, n_neurons: int
+) -> int:
+    """Bytes that ``run(cell, X)`` keeps for the backward pass, measured, not computed: a
+    float32 :class:`companion.torch_rnn.BasicRNNCell` and ``X`` [batch, n_steps, n_inputs]
+    are run under :func:`companion.memory.saved_tensor_log`, and the distinct storages
+    kept (parameters left out) are added up."""
+    import torch
+
+    from companion import memory
+    from companion.torch_rnn import BasicRNNCell
+
+    cell = BasicRNNCell(n_inputs, n_neurons, seed=0)
+    X = torch.zeros(batch, n_steps, n_inputs)
+    return memory.saved_tensor_log(run, cell, X).kept_nbytes()

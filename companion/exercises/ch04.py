@@ -1,19 +1,12 @@
 """Checkers for the exercises of chapter 4 (从零实现 RNN).
 
-A layer of recurrent neurons unrolled by hand, without any RNN function::
-
-    Y0 = tanh(X0 @ Wx + b)
-    Y1 = tanh(Y0 @ Wy + X1 @ Wx + b)
-    Y2 = tanh(Y1 @ Wy + X2 @ Wx + b)        (three-step version)
-
-with ``Xt`` [batch, n_inputs], ``Wx`` [n_inputs, n_neurons], ``Wy``
-[n_neurons, n_neurons], ``b`` [n_neurons] and ``Yt`` [batch, n_neurons]; and
-the gradients of ``L = sum(Y1)`` derived by hand. The reference of the forward
-checkers is :func:`companion.numpy_rnn.static_rnn`, that of the gradients
-PyTorch's autograd. The cases are float64: case 1 is square (``n_inputs ==
-n_neurons``) so that mistakes mixing up ``Wx`` and ``Wy`` or transposing ``Wx``
-still run and can be named; case 2 is the chapter's example (integer inputs,
-standard-normal weights, ``b = 0``); case 3 has 3 inputs, 5 neurons and a bias.
+A layer of recurrent neurons unrolled by hand, without any RNN function, and the
+gradients of ``L = sum(Y1)`` derived by hand; the references are
+:func:`companion.numpy_rnn.static_rnn` and PyTorch's autograd. The cases are
+float64: case 1 is square (``n_inputs == n_neurons``) so that mistakes mixing up
+``Wx`` and ``Wy`` or transposing ``Wx`` still run and can be named; case 2 is the
+chapter's example (integer inputs, standard-normal weights, ``b = 0``); case 3 has
+3 inputs, 5 neurons and a bias.
 """
 
 from __future__ import annotations
@@ -25,7 +18,7 @@ import numpy as np
 
 from companion import numpy_rnn as nrnn
 from companion.exercises.cases import CHAPTER_X0, CHAPTER_X1, random_weights
-from companion.exercises.feedback import CheckResult, Exercise, Mistake
+from companion.exercises.feedback import Exercise, Mistake
 
 __all__ = ["check_three_step_rnn", "check_two_step_grads", "check_two_step_rnn"]
 
@@ -58,11 +51,9 @@ def _reference(*args: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(outputs)
 
 
-# One step of each variant: ``step(t, xs, ys, Wx, Wy, b) -> Y_t`` where ``xs`` are
-# the inputs X0, X1, ... and ``ys`` the outputs of the steps before t.
-Step = Callable[..., np.ndarray]
-
-
+# A mistake of the hand-unrolled loop is written as one step of it,
+# ``step(t, xs, ys, Wx, Wy, b) -> Y_t``, where ``xs`` are the inputs X0, X1, ... and
+# ``ys`` the outputs of the steps before t.
 def _recurrent(t: int, ys: list[np.ndarray], W: np.ndarray) -> Any:
     return ys[t - 1] @ W if t > 0 else 0.0
 
@@ -71,154 +62,107 @@ def _right(t, xs, ys, Wx, Wy, b):
     return np.tanh(_recurrent(t, ys, Wy) + xs[t] @ Wx + b)
 
 
-def _unrolled(name: str, step: Step, hint: str) -> Mistake:
-    """A mistake made at some step of the hand-unrolled loop."""
+def _unrolled(*rows: str | Callable[..., np.ndarray]) -> list[Mistake]:
+    """Mistakes of the hand-unrolled loop (``text, step, text, step, ...``), each
+    running its ``step`` for t = 0, 1, ..."""
 
-    def compute(*args: Any) -> tuple[np.ndarray, ...]:
-        *xs, Wx, Wy, b = (np.asarray(a, dtype=np.float64) for a in args)
-        ys: list[np.ndarray] = []
-        for t in range(len(xs)):
-            ys.append(step(t, xs, ys, Wx, Wy, b))
-        return tuple(ys)
+    def loop(step: Callable[..., np.ndarray]) -> Callable[..., tuple[np.ndarray, ...]]:
+        def compute(*args: Any) -> tuple[np.ndarray, ...]:
+            *xs, Wx, Wy, b = (np.asarray(a, dtype=np.float64) for a in args)
+            ys: list[np.ndarray] = []
+            for t in range(len(xs)):
+                ys.append(step(t, xs, ys, Wx, Wy, b))
+            return tuple(ys)
 
-    return Mistake(name, compute, hint)
+        return compute
+
+    return [Mistake(m.text, loop(m.compute)) for m in Mistake.table(*rows)]
 
 
 def _common_mistakes(n_x: int) -> list[Mistake]:
     """Typical mistakes of a layer unrolled over ``n_x`` steps by hand."""
     last = n_x - 1
     r = _recurrent
-    return [
-        _unrolled(
-            "每个时间步都输入了 X0",
-            lambda t, xs, ys, Wx, Wy, b: np.tanh(r(t, ys, Wy) + xs[0] @ Wx + b),
-            "第 t 步的输入是 Xt：第 1 步用 X1" + ("，第 2 步用 X2。" if n_x > 2 else "。"),
+    return _unrolled(
+        "每个时间步都输入了 X0。第 t 步的输入是 Xt：第 1 步用 X1"
+        + ("，第 2 步用 X2。" if n_x > 2 else "。"),
+        lambda t, xs, ys, Wx, Wy, b: np.tanh(r(t, ys, Wy) + xs[0] @ Wx + b),
+        "时间步的顺序颠倒了（先输入了最后一步的数据）。第 0 步输入 X0，"
+        "第 1 步输入 X1……时间顺序不能颠倒。",
+        lambda t, xs, ys, Wx, Wy, b: np.tanh(r(t, ys, Wy) + xs[last - t] @ Wx + b),
+        "循环项用了 Wx（应为 Wy）。上一步的输出 Y(t-1) 通过 Wy [n_neurons, n_neurons] "
+        "进入本步；Wx [n_inputs, n_neurons] 只乘当前输入 Xt。",
+        lambda t, xs, ys, Wx, Wy, b: np.tanh(r(t, ys, Wx) + xs[t] @ Wx + b),
+        "Wx 和 Wy 用反了。Wx [n_inputs, n_neurons] 乘当前输入 Xt，"
+        "Wy [n_neurons, n_neurons] 乘上一步的输出。",
+        lambda t, xs, ys, Wx, Wy, b: np.tanh(r(t, ys, Wx) + xs[t] @ Wy + b),
+        "Wx 被转置了。Wx 的形状是 [n_inputs, n_neurons]，直接写 Xt @ Wx；"
+        "torch.nn.RNN 的 weight_ih 才是 Wx 的转置。",
+        lambda t, xs, ys, Wx, Wy, b: np.tanh(r(t, ys, Wy) + xs[t] @ Wx.T + b),
+        "Wy 被转置了。写 Y(t-1) @ Wy：Wy[i, j] 是神经元 i 上一步的输出连到神经元 j 的权重。",
+        lambda t, xs, ys, Wx, Wy, b: np.tanh(r(t, ys, Wy.T) + xs[t] @ Wx + b),
+        "忘了 tanh。每一步都要经过激活函数：Yt = tanh(…)。",
+        lambda t, xs, ys, Wx, Wy, b: r(t, ys, Wy) + xs[t] @ Wx + b,
+        "只在第 0 步用了 tanh。之后的每一步同样要经过 tanh。",
+        lambda t, xs, ys, Wx, Wy, b: (
+            _right(t, xs, ys, Wx, Wy, b) if t == 0 else r(t, ys, Wy) + xs[t] @ Wx + b
         ),
-        _unrolled(
-            "时间步的顺序颠倒了（先输入了最后一步的数据）",
-            lambda t, xs, ys, Wx, Wy, b: np.tanh(r(t, ys, Wy) + xs[last - t] @ Wx + b),
-            "第 0 步输入 X0，第 1 步输入 X1……时间顺序不能颠倒。",
+        "忘了偏置 b。每一步的括号里都要加上 b（形状 [n_neurons]，按行广播）。",
+        lambda t, xs, ys, Wx, Wy, b: np.tanh(r(t, ys, Wy) + xs[t] @ Wx),
+        f"第 {last} 步漏掉了循环项 Y{last - 1} @ Wy。没有循环项，这一步就记不住之前的输入："
+        "Yt = tanh(Y(t-1) @ Wy + Xt @ Wx + b)。",
+        lambda t, xs, ys, Wx, Wy, b: (
+            np.tanh(xs[t] @ Wx + b) if t == last else _right(t, xs, ys, Wx, Wy, b)
         ),
-        _unrolled(
-            "循环项用了 Wx（应为 Wy）",
-            lambda t, xs, ys, Wx, Wy, b: np.tanh(r(t, ys, Wx) + xs[t] @ Wx + b),
-            "上一步的输出 Y(t-1) 通过 Wy [n_neurons, n_neurons] 进入本步；"
-            "Wx [n_inputs, n_neurons] 只乘当前输入 Xt。",
+        f"第 {last} 步漏掉了输入项 X{last} @ Wx。每一步都要加上当前输入的贡献 Xt @ Wx。",
+        lambda t, xs, ys, Wx, Wy, b: (
+            np.tanh(ys[t - 1] @ Wy + b) if t == last else _right(t, xs, ys, Wx, Wy, b)
         ),
-        _unrolled(
-            "Wx 和 Wy 用反了",
-            lambda t, xs, ys, Wx, Wy, b: np.tanh(r(t, ys, Wx) + xs[t] @ Wy + b),
-            "Wx [n_inputs, n_neurons] 乘当前输入 Xt，Wy [n_neurons, n_neurons] 乘上一步的输出。",
-        ),
-        _unrolled(
-            "Wx 被转置了",
-            lambda t, xs, ys, Wx, Wy, b: np.tanh(r(t, ys, Wy) + xs[t] @ Wx.T + b),
-            "Wx 的形状是 [n_inputs, n_neurons]，直接写 Xt @ Wx；"
-            "torch.nn.RNN 的 weight_ih 才是 Wx 的转置。",
-        ),
-        _unrolled(
-            "Wy 被转置了",
-            lambda t, xs, ys, Wx, Wy, b: np.tanh(r(t, ys, Wy.T) + xs[t] @ Wx + b),
-            "写 Y(t-1) @ Wy：Wy[i, j] 是神经元 i 上一步的输出连到神经元 j 的权重。",
-        ),
-        _unrolled(
-            "忘了 tanh",
-            lambda t, xs, ys, Wx, Wy, b: r(t, ys, Wy) + xs[t] @ Wx + b,
-            "每一步都要经过激活函数：Yt = tanh(…)。",
-        ),
-        _unrolled(
-            "只在第 0 步用了 tanh",
-            lambda t, xs, ys, Wx, Wy, b: (
-                _right(t, xs, ys, Wx, Wy, b) if t == 0 else r(t, ys, Wy) + xs[t] @ Wx + b
-            ),
-            "之后的每一步同样要经过 tanh。",
-        ),
-        _unrolled(
-            "忘了偏置 b",
-            lambda t, xs, ys, Wx, Wy, b: np.tanh(r(t, ys, Wy) + xs[t] @ Wx),
-            "每一步的括号里都要加上 b（形状 [n_neurons]，按行广播）。",
-        ),
-        _unrolled(
-            f"第 {last} 步漏掉了循环项 Y{last - 1} @ Wy",
-            lambda t, xs, ys, Wx, Wy, b: (
-                np.tanh(xs[t] @ Wx + b) if t == last else _right(t, xs, ys, Wx, Wy, b)
-            ),
-            "没有循环项，这一步就记不住之前的输入：Yt = tanh(Y(t-1) @ Wy + Xt @ Wx + b)。",
-        ),
-        _unrolled(
-            f"第 {last} 步漏掉了输入项 X{last} @ Wx",
-            lambda t, xs, ys, Wx, Wy, b: (
-                np.tanh(ys[t - 1] @ Wy + b) if t == last else _right(t, xs, ys, Wx, Wy, b)
-            ),
-            "每一步都要加上当前输入的贡献 Xt @ Wx。",
-        ),
-    ]
+    )
 
 
 TWO_STEP_RNN = Exercise(
     "两个时间步的循环层（手写展开）",
-    reference=_reference,
-    cases=lambda: _cases(2),
-    mistakes=_common_mistakes(2),
-    outputs={"Y0": _AXES, "Y1": _AXES},
-)
-
-THREE_STEP_RNN = Exercise(
-    "三个时间步的循环层（手写展开）",
-    reference=_reference,
-    cases=lambda: _cases(3),
-    # Mistakes that only appear once there is a third step come first.
-    mistakes=[
-        _unrolled(
-            "第 2 步的循环项用了 Y0（应为 Y1）",
-            lambda t, xs, ys, Wx, Wy, b: (
-                np.tanh(ys[0] @ Wy + xs[2] @ Wx + b) if t == 2 else _right(t, xs, ys, Wx, Wy, b)
-            ),
-            "循环只回看一步：Y2 = tanh(Y1 @ Wy + X2 @ Wx + b)。",
-        ),
-        _unrolled(
-            "第 2 步输入了 X1（应为 X2）",
-            lambda t, xs, ys, Wx, Wy, b: (
-                np.tanh(ys[1] @ Wy + xs[1] @ Wx + b) if t == 2 else _right(t, xs, ys, Wx, Wy, b)
-            ),
-            "第 2 步的输入是 X2。",
-        ),
-        *_common_mistakes(3),
-    ],
-    outputs={"Y0": _AXES, "Y1": _AXES, "Y2": _AXES},
-)
-
-
-def check_two_step_rnn(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
-    """Check a recurrent layer unrolled by hand over two steps::
+    doc="""A recurrent layer unrolled by hand over two steps::
 
         Y0 = tanh(X0 @ Wx + b);   Y1 = tanh(Y0 @ Wy + X1 @ Wx + b)
 
     Inputs: ``X0``, ``X1`` [batch, n_inputs] (integers in one case, as in the
     chapter), ``Wx`` [n_inputs, n_neurons], ``Wy`` [n_neurons, n_neurons], ``b`` [n_neurons].
     Outputs: ``(Y0, Y1)`` (a tuple or a list), each [batch, n_neurons].
-    """
-    return TWO_STEP_RNN.check(fn, backend)
+    """,
+    reference=_reference,
+    cases=lambda: _cases(2),
+    mistakes=_common_mistakes(2),
+    outputs={"Y0": _AXES, "Y1": _AXES},
+)
+check_two_step_rnn = TWO_STEP_RNN.checker("check_two_step_rnn")
 
+THREE_STEP_RNN = Exercise(
+    "三个时间步的循环层（手写展开）",
+    doc="""The same layer over three steps, adding ``Y2 = tanh(Y1 @ Wy + X2 @ Wx + b)``.
 
-def check_three_step_rnn(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
-    """Check the same layer over three steps, adding ``Y2 = tanh(Y1 @ Wy + X2 @ Wx + b)``.
-
-    Inputs: ``X0``, ``X1``, ``X2`` [batch, n_inputs], ``Wx``, ``Wy``, ``b`` as in
-    :func:`check_two_step_rnn`.
+    Inputs: ``X0``, ``X1``, ``X2`` [batch, n_inputs], ``Wx`` [n_inputs, n_neurons],
+    ``Wy`` [n_neurons, n_neurons], ``b`` [n_neurons].
     Outputs: ``(Y0, Y1, Y2)``, each [batch, n_neurons].
-    """
-    return THREE_STEP_RNN.check(fn, backend)
-
-
-# --------------------------------------------------------------------------
-# Gradients of the two-step network, derived by hand. With L = sum(Y1):
-#
-#     D1 = dL/dZ1 = 1 - Y1**2                     (through tanh at step 1)
-#     D0 = dL/dZ0 = (D1 @ Wy.T) * (1 - Y0**2)    (back through Wy, then tanh at step 0)
-#     dL/dWy = Y0.T @ D1                          (Wy is used at step 1 only)
-#     dL/dWx = X1.T @ D1 + X0.T @ D0              (Wx is used at both steps)
-# --------------------------------------------------------------------------
+    """,
+    reference=_reference,
+    cases=lambda: _cases(3),
+    # Mistakes that only appear once there is a third step come first.
+    mistakes=_unrolled(
+        "第 2 步的循环项用了 Y0（应为 Y1）。循环只回看一步：Y2 = tanh(Y1 @ Wy + X2 @ Wx + b)。",
+        lambda t, xs, ys, Wx, Wy, b: (
+            np.tanh(ys[0] @ Wy + xs[2] @ Wx + b) if t == 2 else _right(t, xs, ys, Wx, Wy, b)
+        ),
+        "第 2 步输入了 X1（应为 X2）。第 2 步的输入是 X2。",
+        lambda t, xs, ys, Wx, Wy, b: (
+            np.tanh(ys[1] @ Wy + xs[1] @ Wx + b) if t == 2 else _right(t, xs, ys, Wx, Wy, b)
+        ),
+    )
+    + _common_mistakes(3),
+    outputs={"Y0": _AXES, "Y1": _AXES, "Y2": _AXES},
+)
+check_three_step_rnn = THREE_STEP_RNN.checker("check_three_step_rnn")
 
 
 def _grads_reference(X0, X1, Wx, Wy, b) -> tuple[np.ndarray, ...]:
@@ -234,85 +178,65 @@ def _grads_reference(X0, X1, Wx, Wy, b) -> tuple[np.ndarray, ...]:
     return tuple(g.numpy() for g in torch.autograd.grad(Y1.sum(), (Wx, Wy)))
 
 
-def _by_hand(
-    tanh_prime_1: bool = True,
-    tanh_prime_0: bool = True,
-    through_y0: bool = True,
-    wy_transposed: bool = True,
-    dwy_transposed: bool = False,
-    dwx_transposed: bool = False,
-) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
-    """The hand derivation above, with one or more of its steps done wrong."""
+def _by_hand(*wrong: str) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+    """The derivation of :data:`TWO_STEP_GRADS`'s doc with the steps named in ``wrong``
+    done wrong: ``"tanh' 1"``, ``"tanh' 0"`` (a tanh derivative left out), ``"via Y0"``
+    (the path through Y0 left out), ``"Wy"`` (not transposed on the way back),
+    ``"dWy.T"``, ``"dWx.T"`` (the product taken the wrong way round)."""
 
     def grads(X0, X1, Wx, Wy, b):
         X0, X1, Wx, Wy, b = (np.asarray(a, dtype=np.float64) for a in (X0, X1, Wx, Wy, b))
         Y0 = np.tanh(X0 @ Wx + b)
         Y1 = np.tanh(Y0 @ Wy + X1 @ Wx + b)
-        D1 = np.ones_like(Y1) * ((1 - Y1**2) if tanh_prime_1 else 1.0)
-        D0 = (D1 @ (Wy.T if wy_transposed else Wy)) * ((1 - Y0**2) if tanh_prime_0 else 1.0)
-        dWy = D1.T @ Y0 if dwy_transposed else Y0.T @ D1
-        dWx = X1.T @ D1 + (X0.T @ D0 if through_y0 else 0.0)
-        return (dWx.T if dwx_transposed else dWx), dWy
+        D1 = np.ones_like(Y1) * (1.0 if "tanh' 1" in wrong else (1 - Y1**2))
+        D0 = (D1 @ (Wy if "Wy" in wrong else Wy.T)) * (1.0 if "tanh' 0" in wrong else 1 - Y0**2)
+        dWy = D1.T @ Y0 if "dWy.T" in wrong else Y0.T @ D1
+        dWx = X1.T @ D1 + (0.0 if "via Y0" in wrong else X0.T @ D0)
+        return (dWx.T if "dWx.T" in wrong else dWx), dWy
 
     return grads
 
 
 TWO_STEP_GRADS = Exercise(
     "手算两步循环层的梯度 ∂L/∂Wx、∂L/∂Wy（L = Y1 所有元素之和）",
-    reference=_grads_reference,
-    cases=lambda: _cases(2, seed=4040),
-    outputs={"dWx": ("输入", "神经元"), "dWy": ("神经元", "神经元")},
-    mistakes=[
-        Mistake(
-            "∂L/∂Wx 只算了第 1 步的直接项，漏掉了经过 Y0 的那条路径",
-            _by_hand(through_y0=False),
-            "Wx 在两个时间步都用到：第 0 步的 Wx 通过 Y0 = tanh(X0 @ Wx + b) 和 Y0 @ Wy 影响 Y1。"
-            "把梯度从 Z1 经 Wy 传回 Y0、再乘第 0 步的 tanh 导数，"
-            "得到第二项 X0.T @ (…)，与第一项相加。",
-        ),
-        Mistake(
-            "漏掉了 tanh 的导数",
-            _by_hand(tanh_prime_1=False, tanh_prime_0=False),
-            "Yt = tanh(Zt)，链式法则要乘上 ∂Yt/∂Zt = 1 - Yt**2（逐元素）：先算 D1 = 1 - Y1**2，"
-            "传回第 0 步时同样要乘 1 - Y0**2。",
-        ),
-        Mistake(
-            "第 0 步漏掉了 tanh 的导数 1 - Y0**2",
-            _by_hand(tanh_prime_0=False),
-            "梯度经 Wy 传回 Y0 之后，还要穿过第 0 步的 tanh："
-            "逐元素乘 1 - Y0**2，才是对 Z0 的梯度。",
-        ),
-        Mistake(
-            "梯度经 Wy 传回 Y0 时没有转置 Wy",
-            _by_hand(wy_transposed=False),
-            "Z1 = Y0 @ Wy + …，所以 ∂L/∂Y0 = ∂L/∂Z1 @ Wy.T：前向乘 Wy，反向乘它的转置。",
-        ),
-        Mistake(
-            "∂L/∂Wy 的乘积顺序反了，得到的是它的转置",
-            _by_hand(dwy_transposed=True),
-            "Z1 = Y0 @ Wy + …，所以 ∂L/∂Wy = Y0.T @ ∂L/∂Z1，形状 [n_neurons, n_neurons]："
-            "Wy[i, j] 连接上一步的神经元 i 和本步的神经元 j。",
-        ),
-        Mistake(
-            "∂L/∂Wx 的乘积顺序反了，得到的是它的转置",
-            _by_hand(dwx_transposed=True),
-            "Zt = Xt @ Wx + …，所以每一项都是 Xt.T @ ∂L/∂Zt，"
-            "形状与 Wx 相同：[n_inputs, n_neurons]。",
-        ),
-    ],
-)
+    doc="""The gradients of ``L = sum(Y1)`` for the two-step layer, derived by hand::
 
-
-def check_two_step_grads(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
-    """Check the gradients of ``L = sum(Y1)`` for the two-step layer, derived by hand::
-
-        D1 = 1 - Y1**2;   D0 = (D1 @ Wy.T) * (1 - Y0**2)
-        dWx = X1.T @ D1 + X0.T @ D0;   dWy = Y0.T @ D1
+        D1 = dL/dZ1 = 1 - Y1**2                    (through tanh at step 1)
+        D0 = dL/dZ0 = (D1 @ Wy.T) * (1 - Y0**2)    (back through Wy, then tanh at step 0)
+        dWy = Y0.T @ D1                            (Wy is used at step 1 only)
+        dWx = X1.T @ D1 + X0.T @ D0                (Wx is used at both steps)
 
     compared with PyTorch's autograd (float64).
 
     Inputs: ``X0``, ``X1`` [batch, n_inputs] (integers in one case), ``Wx``
     [n_inputs, n_neurons], ``Wy`` [n_neurons, n_neurons], ``b`` [n_neurons].
     Outputs: ``(dWx, dWy)``: [n_inputs, n_neurons] and [n_neurons, n_neurons].
-    """
-    return TWO_STEP_GRADS.check(fn, backend)
+    """,
+    reference=_grads_reference,
+    cases=lambda: _cases(2, seed=4040),
+    outputs={"dWx": ("输入", "神经元"), "dWy": ("神经元", "神经元")},
+    mistakes=Mistake.table(
+        "∂L/∂Wx 只算了第 1 步的直接项，漏掉了经过 Y0 的那条路径。Wx 在两个时间步都用到："
+        "第 0 步的 Wx 通过 Y0 = tanh(X0 @ Wx + b) 和 Y0 @ Wy 影响 Y1。"
+        "把梯度从 Z1 经 Wy 传回 Y0、再乘第 0 步的 tanh 导数，得到第二项 X0.T @ (…)，"
+        "与第一项相加。",
+        _by_hand("via Y0"),
+        "漏掉了 tanh 的导数。Yt = tanh(Zt)，链式法则要乘上 ∂Yt/∂Zt = 1 - Yt**2（逐元素）"
+        "：先算 D1 = 1 - Y1**2，传回第 0 步时同样要乘 1 - Y0**2。",
+        _by_hand("tanh' 1", "tanh' 0"),
+        "第 0 步漏掉了 tanh 的导数 1 - Y0**2。梯度经 Wy 传回 Y0 之后，"
+        "还要穿过第 0 步的 tanh：逐元素乘 1 - Y0**2，才是对 Z0 的梯度。",
+        _by_hand("tanh' 0"),
+        "梯度经 Wy 传回 Y0 时没有转置 Wy。Z1 = Y0 @ Wy + …，所以 ∂L/∂Y0 = ∂L/∂Z1 @ Wy.T："
+        "前向乘 Wy，反向乘它的转置。",
+        _by_hand("Wy"),
+        "∂L/∂Wy 的乘积顺序反了，得到的是它的转置。Z1 = Y0 @ Wy + …，"
+        "所以 ∂L/∂Wy = Y0.T @ ∂L/∂Z1，形状 [n_neurons, n_neurons]："
+        "Wy[i, j] 连接上一步的神经元 i 和本步的神经元 j。",
+        _by_hand("dWy.T"),
+        "∂L/∂Wx 的乘积顺序反了，得到的是它的转置。Zt = Xt @ Wx + …，"
+        "所以每一项都是 Xt.T @ ∂L/∂Zt，形状与 Wx 相同：[n_inputs, n_neurons]。",
+        _by_hand("dWx.T"),
+    ),
+)
+check_two_step_grads = TWO_STEP_GRADS.checker("check_two_step_grads")

@@ -16,10 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from companion.exercises.cases import chapter_batch
+from companion.exercises.cases import chapter_batch, measured_kept_bytes
 from companion.exercises.feedback import (
     AnswerProblem,
-    CheckResult,
     Exercise,
     Formula,
     Mistake,
@@ -71,49 +70,37 @@ def _unstack_cases() -> list[dict[str, Any]]:
 
 UNSTACK = Exercise(
     "拆分：[batch, n_steps, n_inputs] → 每个时间步一个 [batch, n_inputs]",
-    # The mistakes, like the reference, give the list stacked along a new first axis.
-    reference=lambda X: np.moveaxis(X, 1, 0),
-    cases=_unstack_cases,
-    prepare=_as_list,
-    outputs={"拆出的列表（按时间步叠起来看）": ("时间步", "实例", "输入特征")},
-    mistakes=[
-        Mistake(
-            "沿批量轴（第 0 轴）拆分了：列表里每个元素是一个实例 [n_steps, n_inputs]",
-            lambda X: X,
-            "static_rnn 需要每个时间步一个数组：inputs[t] = X[:, t]，沿第 1 轴（时间轴）拆分，"
-            "例如 [X[:, t] for t in range(X.shape[1])] 或 list(np.moveaxis(X, 1, 0))。",
-        ),
-        Mistake(
-            "保留了长度为 1 的时间轴：每个元素是 [batch, 1, n_inputs]",
-            lambda X: np.moveaxis(X, 1, 0)[:, :, None],
-            "X[:, t:t+1]（或 np.split(X, n_steps, axis=1)）保留了时间轴；"
-            "用整数下标 X[:, t] 去掉它，或对每个元素再 squeeze(axis=1)。",
-        ),
-        Mistake(
-            "用 reshape 代替了转置：形状对，数值错",
-            lambda X: X.reshape(X.shape[1], X.shape[0], X.shape[2]),
-            "reshape 只按内存顺序重新划分，不会交换轴：inputs[0] 里混进了别的时间步。"
-            "先交换前两个轴（np.moveaxis(X, 1, 0)、X.transpose(1, 0, 2) "
-            "或 X.permute(1, 0, 2)）再拆分。",
-        ),
-        Mistake(
-            "沿特征轴（第 2 轴）拆分了：列表里每个元素是 [batch, n_steps]",
-            lambda X: np.moveaxis(X, 2, 0),
-            "要拆的是时间轴（第 1 轴），不是特征轴。",
-        ),
-    ],
-)
-
-
-def check_unstack(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
-    """Check one array split into a list of per-step arrays, what ``static_rnn`` takes::
+    doc="""One array split into a list of per-step arrays, what ``static_rnn`` takes::
 
         inputs[t] = X[:, t]        (TensorFlow: tf.unstack(tf.transpose(X, [1, 0, 2])))
 
     Inputs: ``X`` [batch, n_steps, n_inputs].
     Outputs: ``inputs``, a list (or tuple) of ``n_steps`` arrays [batch, n_inputs].
-    """
-    return UNSTACK.check(fn, backend)
+    """,
+    # The mistakes, like the reference, give the list stacked along a new first axis.
+    reference=lambda X: np.moveaxis(X, 1, 0),
+    cases=_unstack_cases,
+    prepare=_as_list,
+    outputs={"拆出的列表（按时间步叠起来看）": ("时间步", "实例", "输入特征")},
+    mistakes=Mistake.table(
+        "沿批量轴（第 0 轴）拆分了：列表里每个元素是一个实例 [n_steps, n_inputs]。"
+        "static_rnn 需要每个时间步一个数组：inputs[t] = X[:, t]，沿第 1 轴（时间轴）"
+        "拆分，例如 [X[:, t] for t in range(X.shape[1])] 或 list(np.moveaxis(X, 1, 0))。",
+        lambda X: X,
+        "保留了长度为 1 的时间轴：每个元素是 [batch, 1, n_inputs]。"
+        "X[:, t:t+1]（或 np.split(X, n_steps, axis=1)）保留了时间轴；"
+        "用整数下标 X[:, t] 去掉它，或对每个元素再 squeeze(axis=1)。",
+        lambda X: np.moveaxis(X, 1, 0)[:, :, None],
+        "用 reshape 代替了转置：形状对，数值错。reshape 只按内存顺序重新划分，"
+        "不会交换轴：inputs[0] 里混进了别的时间步。先交换前两个轴（np.moveaxis(X, 1, 0)、"
+        "X.transpose(1, 0, 2) 或 X.permute(1, 0, 2)）再拆分。",
+        lambda X: X.reshape(X.shape[1], X.shape[0], X.shape[2]),
+        "沿特征轴（第 2 轴）拆分了：列表里每个元素是 [batch, n_steps]。"
+        "要拆的是时间轴（第 1 轴），不是特征轴。",
+        lambda X: np.moveaxis(X, 2, 0),
+    ),
+)
+check_unstack = UNSTACK.checker("check_unstack")
 
 
 def _stack_cases() -> list[dict[str, Any]]:
@@ -127,54 +114,39 @@ def _stack_cases() -> list[dict[str, Any]]:
 
 STACK = Exercise(
     "合并：每个时间步一个 [batch, n_neurons] → [batch, n_steps, n_neurons]",
-    reference=lambda outputs: np.stack(outputs, axis=1),
-    cases=_stack_cases,
-    outputs={"Y": ("实例", "时间步", "神经元")},
-    mistakes=[
-        Mistake(
-            "叠起来之后没有把时间轴换回第 1 轴：结果是时间优先的 [n_steps, batch, n_neurons]",
-            lambda outputs: np.stack(outputs),
-            "np.stack(outputs) / torch.stack(outputs) 把新轴放在最前面；"
-            "用 np.stack(outputs, axis=1)（torch.stack(outputs, dim=1)），"
-            "或叠起来后再交换前两个轴。",
-        ),
-        Mistake(
-            "用 reshape 代替了转置：形状对，数值错",
-            lambda outputs: np.stack(outputs).reshape(
-                outputs[0].shape[0], len(outputs), outputs[0].shape[1]
-            ),
-            "reshape 不交换轴，只按内存顺序重新划分：Y[0] 里混进了别的实例。"
-            "交换轴要用 transpose / moveaxis / permute，或直接 stack(..., axis=1)。",
-        ),
-        Mistake(
-            "沿神经元轴拼接了：结果是 [batch, n_steps * n_neurons]",
-            lambda outputs: np.concatenate(outputs, axis=1),
-            "concatenate 沿已有的轴拼接，不会新增时间轴；要新增一个轴，用 stack。",
-        ),
-        Mistake(
-            "沿批量轴拼接了：结果是 [n_steps * batch, n_neurons]",
-            lambda outputs: np.concatenate(outputs, axis=0),
-            "concatenate 沿已有的轴拼接，不会新增时间轴；用 np.stack(outputs, axis=1)。",
-        ),
-    ],
-)
-
-
-def check_stack(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
-    """Check a list of per-step outputs stacked into one batch-major array::
+    doc="""A list of per-step outputs stacked into one batch-major array::
 
         Y[:, t] = outputs[t]       (TensorFlow: tf.transpose(tf.stack(outputs), [1, 0, 2]))
 
     Inputs: ``outputs``, a list of ``n_steps`` arrays [batch, n_neurons] (what
     ``static_rnn`` returns).
     Outputs: ``Y`` [batch, n_steps, n_neurons].
-    """
-    return STACK.check(fn, backend)
-
-
-# --------------------------------------------------------------------------
-# Formulas for the graph size and the saved bytes, checked against measurements
-# --------------------------------------------------------------------------
+    """,
+    reference=lambda outputs: np.stack(outputs, axis=1),
+    cases=_stack_cases,
+    outputs={"Y": ("实例", "时间步", "神经元")},
+    mistakes=Mistake.table(
+        "叠起来之后没有把时间轴换回第 1 轴："
+        "结果是时间优先的 [n_steps, batch, n_neurons]。"
+        "np.stack(outputs) / torch.stack(outputs) 把新轴放在最前面；"
+        "用 np.stack(outputs, axis=1)（torch.stack(outputs, dim=1)），"
+        "或叠起来后再交换前两个轴。",
+        lambda outputs: np.stack(outputs),
+        "用 reshape 代替了转置：形状对，数值错。reshape 不交换轴，只按内存顺序重新划分："
+        "Y[0] 里混进了别的实例。交换轴要用 transpose / moveaxis / permute，"
+        "或直接 stack(..., axis=1)。",
+        lambda outputs: np.stack(outputs).reshape(
+            outputs[0].shape[0], len(outputs), outputs[0].shape[1]
+        ),
+        "沿神经元轴拼接了：结果是 [batch, n_steps * n_neurons]。"
+        "concatenate 沿已有的轴拼接，不会新增时间轴；要新增一个轴，用 stack。",
+        lambda outputs: np.concatenate(outputs, axis=1),
+        "沿批量轴拼接了：结果是 [n_steps * batch, n_neurons]。"
+        "concatenate 沿已有的轴拼接，不会新增时间轴；用 np.stack(outputs, axis=1)。",
+        lambda outputs: np.concatenate(outputs, axis=0),
+    ),
+)
+check_stack = STACK.checker("check_stack")
 
 #: The layer sizes that ``graphs.fx_node_count`` uses by default (the chapter's network).
 _DEFAULT_SIZES = (3, 5)
@@ -208,6 +180,13 @@ def _node_count_depends_on_sizes(fn: Callable[..., Any], case: tuple[int, ...], 
 
 NODE_COUNT = Formula(
     "预测静态展开的 torch.fx 图的节点数",
+    doc="""A formula for the nodes of the static unrolling's ``torch.fx`` trace
+    (:class:`companion.graphs.UnrolledRNN` over ``n_steps`` steps), compared with
+    :func:`companion.graphs.fx_node_count`.
+
+    Inputs: ``n_steps``, ``n_inputs``, ``n_neurons`` (positive ints).
+    Outputs: the number of nodes (an int).
+    """,
     names=("n_steps", "n_inputs", "n_neurons"),
     # the chapter's layer, a wider one, a single step, a big one
     cases=((10, 3, 5), (7, 4, 50), (1, 3, 5), (40, 300, 512)),
@@ -215,127 +194,69 @@ NODE_COUNT = Formula(
     unit="个节点",
     quantity="节点数",
     explain=_node_count_depends_on_sizes,
-    mistakes=[
-        Mistake(
-            "漏掉了固定节点（截距）",
-            lambda n_steps, n_inputs, n_neurons: 6 * n_steps,
-            "除了每步的节点，图里还有不随步数变化的节点：两个输入（输入列表和初始状态）、"
-            "三个参数 Wx、Wy、b 和一个输出节点。",
-        ),
-        Mistake(
-            "每步少数了一个节点",
-            lambda n_steps, n_inputs, n_neurons: 5 * n_steps + 6,
-            "每步有 6 个节点：从输入列表里取出 x_t、两次矩阵乘法、两次加法和一次 tanh。",
-        ),
-    ],
+    mistakes=Mistake.table(
+        "漏掉了固定节点（截距）。除了每步的节点，图里还有不随步数变化的节点："
+        "两个输入（输入列表和初始状态）、三个参数 Wx、Wy、b 和一个输出节点。",
+        lambda n_steps, n_inputs, n_neurons: 6 * n_steps,
+        "每步少数了一个节点。每步有 6 个节点：从输入列表里取出 x_t、两次矩阵乘法、"
+        "两次加法和一次 tanh。",
+        lambda n_steps, n_inputs, n_neurons: 5 * n_steps + 6,
+    ),
 )
-
-
-def check_node_count(fn: Callable[..., Any]) -> CheckResult:
-    """Check a formula for the nodes of the static unrolling's ``torch.fx`` trace
-    (:class:`companion.graphs.UnrolledRNN` over ``n_steps`` steps), compared with
-    :func:`companion.graphs.fx_node_count`.
-
-    Inputs: ``n_steps``, ``n_inputs``, ``n_neurons`` (positive ints).
-    Outputs: the number of nodes (an int).
-    """
-    return NODE_COUNT.check(fn)
+check_node_count = NODE_COUNT.checker("check_node_count")
 
 
 @cache
 def measured_saved_bytes(batch: int, n_steps: int, n_inputs: int, n_neurons: int) -> int:
-    """Bytes that ``torch_rnn.static_rnn`` keeps for the backward pass.
+    """Bytes that ``torch_rnn.static_rnn`` keeps for the backward pass, measured."""
+    from companion.torch_rnn import static_rnn
 
-    Measured, not computed: a float32 cell and the per-step inputs
-    ``X.unbind(1)`` of ``X`` [batch, n_steps, n_inputs] are run under
-    :func:`companion.memory.saved_tensor_log`; the distinct storages kept
-    (parameters left out) are added up.
-    """
-    import torch
+    def run(cell, X):
+        return static_rnn(cell, list(X.unbind(1)))
 
-    from companion import memory
-    from companion.torch_rnn import BasicRNNCell, static_rnn
-
-    cell = BasicRNNCell(n_inputs, n_neurons, seed=0)
-    X = torch.zeros(batch, n_steps, n_inputs)
-    return memory.saved_tensor_log(static_rnn, cell, list(X.unbind(1))).kept_nbytes()
+    return measured_kept_bytes(run, batch, n_steps, n_inputs, n_neurons)
 
 
-def _bytes(per_step: Callable[[int, int], int], initial: int = 1, itemsize: int = 4):
-    """``itemsize * batch * (per_step(n_inputs, n_neurons) * n_steps + initial * n_neurons)``."""
-
-    def formula(batch: int, n_steps: int, n_inputs: int, n_neurons: int) -> int:
-        return itemsize * batch * (per_step(n_inputs, n_neurons) * n_steps + initial * n_neurons)
-
-    return formula
-
-
-def _x_and_h(n_inputs: int, n_neurons: int) -> int:
-    return n_inputs + n_neurons
-
-
+# The mistaken formulas write batch, n_steps, n_inputs, n_neurons as B, T, I, N:
+# the right one is 4 * B * ((I + N) * T + N), an input slice and a state per step
+# and the initial state, 4 bytes each.
 SAVED_BYTES = Formula(
     "预测静态展开为反向传播保留的字节数",
-    names=("batch", "n_steps", "n_inputs", "n_neurons"),
-    # n_inputs != n_neurons everywhere, and one single step
-    cases=((4, 12, 3, 5), (2, 7, 1, 8), (3, 1, 4, 2), (5, 20, 6, 3)),
-    measure=measured_saved_bytes,
-    unit="字节",
-    quantity="字节数",
-    mistakes=[
-        Mistake(
-            "漏掉了初始状态",
-            _bytes(_x_and_h, initial=0),
-            "第 0 步的矩阵乘法 h_(-1) @ Wy 也保存了初始状态（零向量，形状 [batch, n_neurons]），"
-            "所以公式里要多一项 4 · batch · n_neurons。",
-        ),
-        Mistake(
-            "每步只算了隐状态（只用了 n_neurons）",
-            _bytes(lambda n_inputs, n_neurons: n_neurons),
-            "每步还要保存输入切片 x_t（形状 [batch, n_inputs]），求 Wx 的梯度要用到它："
-            "每步 4 · batch · (n_inputs + n_neurons) 字节。",
-        ),
-        Mistake(
-            "每步只算了输入切片，漏掉了隐状态",
-            _bytes(lambda n_inputs, n_neurons: n_inputs),
-            "每步的隐状态 h_t（形状 [batch, n_neurons]）也要保存：tanh 的导数和下一步"
-            "求 Wy 的梯度都要用到它。",
-        ),
-        Mistake(
-            "每个隐状态算了两次",
-            _bytes(lambda n_inputs, n_neurons: n_inputs + 2 * n_neurons),
-            "h_t 先被 tanh 保存、再被下一步的矩阵乘法保存，但两次保存的是同一块内存，只占一份。",
-        ),
-        Mistake(
-            "按 float64（8 字节）算了",
-            _bytes(_x_and_h, itemsize=8),
-            "单元默认是 float32，每个数 4 字节。",
-        ),
-        Mistake(
-            "忘了乘 batch",
-            lambda batch, *sizes: _bytes(_x_and_h)(1, *sizes),
-            "小批量里每个实例都有自己的 x_t 和 h_t：每步保存的张量有 batch 行。",
-        ),
-        Mistake(
-            "把参数也算进去了",
-            lambda batch, n_steps, n_inputs, n_neurons: (
-                _bytes(_x_and_h)(batch, n_steps, n_inputs, n_neurons)
-                + 4 * (n_inputs * n_neurons + n_neurons * n_neurons + n_neurons)
-            ),
-            "Wx、Wy、b 虽然也被保存，但它们本来就在内存里，不因反向传播多占内存；"
-            "这里只数为反向传播额外保留的张量。",
-        ),
-    ],
-)
-
-
-def check_saved_bytes(fn: Callable[..., Any]) -> CheckResult:
-    """Check a formula for the bytes ``torch_rnn.static_rnn(cell, list(X.unbind(1)))``
+    doc="""A formula for the bytes ``torch_rnn.static_rnn(cell, list(X.unbind(1)))``
     keeps for the backward pass (float32 cell; distinct storages, parameters left
     out, as ``SavedTensorLog.kept_nbytes()``), compared with a measurement.
 
     Inputs: ``batch``, ``n_steps``, ``n_inputs``, ``n_neurons`` (positive ints),
     ``X`` being [batch, n_steps, n_inputs].
     Outputs: the number of bytes (an int).
-    """
-    return SAVED_BYTES.check(fn)
+    """,
+    names=("batch", "n_steps", "n_inputs", "n_neurons"),
+    # n_inputs != n_neurons everywhere, and one single step
+    cases=((4, 12, 3, 5), (2, 7, 1, 8), (3, 1, 4, 2), (5, 20, 6, 3)),
+    measure=measured_saved_bytes,
+    unit="字节",
+    quantity="字节数",
+    mistakes=Mistake.table(
+        "漏掉了初始状态。第 0 步的矩阵乘法 h_(-1) @ Wy 也保存了初始状态（零向量，"
+        "形状 [batch, n_neurons]），所以公式里要多一项 4 · batch · n_neurons。",
+        lambda B, T, I, N: 4 * B * (I + N) * T,
+        "每步只算了隐状态（只用了 n_neurons）。"
+        "每步还要保存输入切片 x_t（形状 [batch, n_inputs]），求 Wx 的梯度要用到它："
+        "每步 4 · batch · (n_inputs + n_neurons) 字节。",
+        lambda B, T, I, N: 4 * B * (N * T + N),
+        "每步只算了输入切片，漏掉了隐状态。每步的隐状态 h_t（形状 [batch, n_neurons]）"
+        "也要保存：tanh 的导数和下一步求 Wy 的梯度都要用到它。",
+        lambda B, T, I, N: 4 * B * (I * T + N),
+        "每个隐状态算了两次。h_t 先被 tanh 保存、再被下一步的矩阵乘法保存，"
+        "但两次保存的是同一块内存，只占一份。",
+        lambda B, T, I, N: 4 * B * ((I + 2 * N) * T + N),
+        "按 float64（8 字节）算了。单元默认是 float32，每个数 4 字节。",
+        lambda B, T, I, N: 8 * B * ((I + N) * T + N),
+        "忘了乘 batch。小批量里每个实例都有自己的 x_t 和 h_t：每步保存的张量有 batch 行。",
+        lambda B, T, I, N: 4 * ((I + N) * T + N),
+        "把参数也算进去了。Wx、Wy、b 虽然也被保存，但它们本来就在内存里，"
+        "不因反向传播多占内存；这里只数为反向传播额外保留的张量。",
+        lambda B, T, I, N: 4 * B * ((I + N) * T + N) + 4 * (I * N + N * N + N),
+    ),
+)
+check_saved_bytes = SAVED_BYTES.checker("check_saved_bytes")

@@ -10,15 +10,14 @@ checked against the measurement itself (:func:`companion.memory.saved_tensor_log
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from math import ceil
 from typing import Any
 
 import numpy as np
 
 from companion import numpy_rnn as nrnn
-from companion.exercises.cases import random_cell
-from companion.exercises.feedback import CheckResult, Exercise, Formula, Mistake
+from companion.exercises.cases import measured_kept_bytes, random_cell
+from companion.exercises.feedback import Exercise, Formula, Mistake
 
 __all__ = ["check_checkpoint_bytes", "check_run_in_chunks"]
 
@@ -30,13 +29,8 @@ def _chunk_cases() -> list[dict[str, Any]]:
     rng = np.random.default_rng(606)
     cases = []
     # (batch, n_steps, n_inputs, n_neurons, chunk, with an initial state?)
-    sizes = [
-        (3, 7, 2, 4, 3, 1),
-        (2, 6, 3, 5, 2, 1),
-        (4, 5, 2, 3, 1, 1),
-        (2, 4, 3, 4, 10, 1),
-        (3, 8, 2, 4, 3, 0),
-    ]
+    sizes = [(3, 7, 2, 4, 3, 1), (2, 6, 3, 5, 2, 1), (4, 5, 2, 3, 1, 1)]
+    sizes += [(2, 4, 3, 4, 10, 1), (3, 8, 2, 4, 3, 0)]
     for k, (batch, n_steps, n_inputs, n_neurons, chunk, with_h0) in enumerate(sizes):
         cases.append(
             {
@@ -54,7 +48,7 @@ def _in_chunks(cell, X, chunk, initial_state, *, carry=True, from_zeros=False, n
     ``carry=False`` restarts every chunk from ``initial_state``; ``from_zeros`` starts
     the first chunk from zeros; ``n_chunks`` runs only that many chunks.
     Returns the outputs, the final state and the state after the first chunk."""
-    n_chunks = math.ceil(X.shape[1] / chunk) if n_chunks is None else n_chunks
+    n_chunks = ceil(X.shape[1] / chunk) if n_chunks is None else n_chunks
     if n_chunks == 0:
         raise ValueError("no chunk to run")
     state = None if from_zeros else initial_state
@@ -69,42 +63,7 @@ def _in_chunks(cell, X, chunk, initial_state, *, carry=True, from_zeros=False, n
 
 RUN_IN_CHUNKS = Exercise(
     "分段运行一个长序列",
-    reference=lambda cell, X, chunk, h0: nrnn.dynamic_rnn(cell, X, initial_state=h0),
-    cases=_chunk_cases,
-    outputs={"outputs": ("实例", "时间步", "神经元"), "state": ("实例", "神经元")},
-    mistakes=[
-        Mistake(
-            "每一段都从 initial_state 重新开始，没有把上一段的最终状态传下去",
-            lambda cell, X, chunk, h0: _in_chunks(cell, X, chunk, h0, carry=False)[:2],
-            "分段运行时，第 k 段的初始状态必须是第 k-1 段返回的最终状态："
-            "state 要在循环里更新，并作为下一次 dynamic_rnn 的 initial_state。",
-        ),
-        Mistake(
-            "第一段没有用 initial_state（从零状态开始了）",
-            lambda cell, X, chunk, h0: _in_chunks(cell, X, chunk, h0, from_zeros=True)[:2],
-            "第一段的初始状态是传进来的 initial_state（它可能不是零，比如上一批留下的状态）；"
-            "之后每一段才接着上一段的最终状态。",
-        ),
-        Mistake(
-            "漏掉了最后不满 chunk 步的那一段",
-            lambda cell, X, chunk, h0: _in_chunks(cell, X, chunk, h0, n_chunks=X.shape[1] // chunk)[
-                :2
-            ],
-            "n_steps 不一定是 chunk 的整数倍：段数是 ceil(n_steps / chunk)，"
-            "例如 for start in range(0, n_steps, chunk)，"
-            "最后一段取 X[:, start:start + chunk] 即可。",
-        ),
-        Mistake(
-            "返回的最终状态是第一段之后的状态",
-            lambda cell, X, chunk, h0: _in_chunks(cell, X, chunk, h0)[::2],
-            "最终状态是最后一段运行完之后的状态：循环结束时 state 变量里的那个。",
-        ),
-    ],
-)
-
-
-def check_run_in_chunks(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
-    """Check a long sequence run ``chunk`` steps at a time::
+    doc="""A long sequence run ``chunk`` steps at a time::
 
         state = initial_state
         for start in range(0, n_steps, chunk):
@@ -117,46 +76,57 @@ def check_run_in_chunks(fn: Callable[..., Any], backend: str = "numpy") -> Check
     ``chunk`` (a positive int, need not divide ``n_steps``), ``initial_state``
     [batch, n_neurons] or ``None`` (zeros).
     Outputs: ``outputs`` [batch, n_steps, n_neurons], ``state`` [batch, n_neurons].
-    """
-    return RUN_IN_CHUNKS.check(fn, backend)
+    """,
+    reference=lambda cell, X, chunk, h0: nrnn.dynamic_rnn(cell, X, initial_state=h0),
+    cases=_chunk_cases,
+    outputs={"outputs": ("实例", "时间步", "神经元"), "state": ("实例", "神经元")},
+    mistakes=Mistake.table(
+        "每一段都从 initial_state 重新开始，没有把上一段的最终状态传下去。分段运行时，"
+        "第 k 段的初始状态必须是第 k-1 段返回的最终状态：state 要在循环里更新，"
+        "并作为下一次 dynamic_rnn 的 initial_state。",
+        lambda cell, X, chunk, h0: _in_chunks(cell, X, chunk, h0, carry=False)[:2],
+        "第一段没有用 initial_state（从零状态开始了）。"
+        "第一段的初始状态是传进来的 initial_state（它可能不是零，比如上一批留下的状态）；"
+        "之后每一段才接着上一段的最终状态。",
+        lambda cell, X, chunk, h0: _in_chunks(cell, X, chunk, h0, from_zeros=True)[:2],
+        "漏掉了最后不满 chunk 步的那一段。n_steps 不一定是 chunk 的整数倍："
+        "段数是 ceil(n_steps / chunk)，例如 for start in range(0, n_steps, chunk)，"
+        "最后一段取 X[:, start:start + chunk] 即可。",
+        lambda cell, X, chunk, h0: _in_chunks(cell, X, chunk, h0, n_chunks=X.shape[1] // chunk)[:2],
+        "返回的最终状态是第一段之后的状态。最终状态是最后一段运行完之后的状态："
+        "循环结束时 state 变量里的那个。",
+        lambda cell, X, chunk, h0: _in_chunks(cell, X, chunk, h0)[::2],
+    ),
+)
+check_run_in_chunks = RUN_IN_CHUNKS.checker("check_run_in_chunks")
 
 
 def measured_checkpoint_bytes(
     batch: int, n_steps: int, n_inputs: int, n_neurons: int, chunk: int
 ) -> int:
-    """Bytes that :func:`companion.memory.checkpointed_dynamic_rnn` keeps for backward.
-
-    Measured, not computed: a float32 cell and ``X`` [batch, n_steps, n_inputs]
-    are run under :func:`companion.memory.saved_tensor_log` and the distinct
-    storages kept (parameters left out) are added up.
-    """
-    import torch
-
+    """Bytes that :func:`companion.memory.checkpointed_dynamic_rnn` keeps for backward,
+    measured."""
     from companion import memory
-    from companion.torch_rnn import BasicRNNCell
 
-    cell = BasicRNNCell(n_inputs, n_neurons, seed=0)
-    X = torch.zeros(batch, n_steps, n_inputs)
-    log = memory.saved_tensor_log(memory.checkpointed_dynamic_rnn, cell, X, chunk)
-    return log.kept_nbytes()
+    def run(cell, X):
+        return memory.checkpointed_dynamic_rnn(cell, X, chunk)
 
-
-def _kept(n_states: Callable[[int, int], int], with_inputs: bool = True, itemsize: int = 4):
-    """``itemsize * batch * (n_inputs * n_steps + n_neurons * n_states(n_steps, chunk))``."""
-
-    def formula(batch: int, n_steps: int, n_inputs: int, n_neurons: int, chunk: int) -> int:
-        inputs = n_inputs * n_steps if with_inputs else 0
-        return itemsize * batch * (inputs + n_neurons * n_states(n_steps, chunk))
-
-    return formula
+    return measured_kept_bytes(run, batch, n_steps, n_inputs, n_neurons)
 
 
-def _n_chunks(n_steps: int, chunk: int) -> int:
-    return math.ceil(n_steps / chunk)
-
-
+# The mistaken formulas write batch, n_steps, n_inputs, n_neurons, chunk as B, T, I, N, C:
+# the right one is 4 * B * (I * T + N * ceil(T / C)), the inputs and the state at the
+# start of every chunk, 4 bytes each.
 CHECKPOINT_BYTES = Formula(
     "预测检查点版本为反向传播保留的字节数",
+    doc="""A formula for the bytes ``checkpointed_dynamic_rnn(cell, X, chunk)`` keeps
+    for the backward pass (float32 cell; distinct storages, parameters left out, as
+    ``SavedTensorLog.kept_nbytes()``), compared with a measurement.
+
+    Inputs: ``batch``, ``n_steps``, ``n_inputs``, ``n_neurons``, ``chunk`` (positive
+    ints), ``X`` being [batch, n_steps, n_inputs].
+    Outputs: the number of bytes (an int).
+    """,
     names=("batch", "n_steps", "n_inputs", "n_neurons", "chunk"),
     # chunks that divide n_steps and not, chunk = 1, chunk > n_steps
     cases=(
@@ -169,44 +139,22 @@ CHECKPOINT_BYTES = Formula(
     measure=measured_checkpoint_bytes,
     unit="字节",
     quantity="字节数",
-    mistakes=[
-        Mistake(
-            "块数向下取整了",
-            _kept(lambda n_steps, chunk: n_steps // chunk),
-            "最后一块可以不满 chunk 步，但它也要在起点存一个状态：块数是 ceil(n_steps / chunk)。",
-        ),
-        Mistake(
-            "多算了一个状态（最终状态不算在保存的张量里）",
-            _kept(lambda n_steps, chunk: _n_chunks(n_steps, chunk) + 1),
-            "保存的是每一块起点的状态（第一块的起点是初始状态），一共 ceil(n_steps / chunk) 个。",
-        ),
-        Mistake(
-            "漏掉了输入 X",
-            _kept(_n_chunks, with_inputs=False),
-            "每一块的输入切片也要保存（重算时要用）；切片是 X 的视图，合起来就是整个 X："
-            "4 · batch · n_steps · n_inputs 字节。",
-        ),
-        Mistake(
-            "算成了不做检查点时的字节数",
-            _kept(lambda n_steps, chunk: n_steps + 1),
-            "检查点只在每块起点保留状态，块内每一步的隐状态都被丢弃、反向传播时再重算。",
-        ),
-        Mistake(
-            "按 float64（8 字节）算了",
-            _kept(_n_chunks, itemsize=8),
-            "单元默认是 float32，每个数 4 字节。",
-        ),
-    ],
+    mistakes=Mistake.table(
+        "块数向下取整了。最后一块可以不满 chunk 步，但它也要在起点存一个状态："
+        "块数是 ceil(n_steps / chunk)。",
+        lambda B, T, I, N, C: 4 * B * (I * T + N * (T // C)),
+        "多算了一个状态（最终状态不算在保存的张量里）。"
+        "保存的是每一块起点的状态（第一块的起点是初始状态），"
+        "一共 ceil(n_steps / chunk) 个。",
+        lambda B, T, I, N, C: 4 * B * (I * T + N * (ceil(T / C) + 1)),
+        "漏掉了输入 X。每一块的输入切片也要保存（重算时要用）；切片是 X 的视图，"
+        "合起来就是整个 X：4 · batch · n_steps · n_inputs 字节。",
+        lambda B, T, I, N, C: 4 * B * N * ceil(T / C),
+        "算成了不做检查点时的字节数。检查点只在每块起点保留状态，"
+        "块内每一步的隐状态都被丢弃、反向传播时再重算。",
+        lambda B, T, I, N, C: 4 * B * (I * T + N * (T + 1)),
+        "按 float64（8 字节）算了。单元默认是 float32，每个数 4 字节。",
+        lambda B, T, I, N, C: 8 * B * (I * T + N * ceil(T / C)),
+    ),
 )
-
-
-def check_checkpoint_bytes(fn: Callable[..., Any]) -> CheckResult:
-    """Check a formula for the bytes ``checkpointed_dynamic_rnn(cell, X, chunk)`` keeps
-    for the backward pass (float32 cell; distinct storages, parameters left out, as
-    ``SavedTensorLog.kept_nbytes()``), compared with a measurement.
-
-    Inputs: ``batch``, ``n_steps``, ``n_inputs``, ``n_neurons``, ``chunk`` (positive
-    ints), ``X`` being [batch, n_steps, n_inputs].
-    Outputs: the number of bytes (an int).
-    """
-    return CHECKPOINT_BYTES.check(fn)
+check_checkpoint_bytes = CHECKPOINT_BYTES.checker("check_checkpoint_bytes")

@@ -17,7 +17,7 @@ import numpy as np
 from companion import numpy_rnn as nr
 from companion import sequences as sq
 from companion.exercises.cases import chapter_batch, random_cell
-from companion.exercises.feedback import CheckResult, Exercise, Mistake
+from companion.exercises.feedback import Exercise, Mistake
 from companion.fast.packing import packing_plan
 
 __all__ = ["check_final_state", "check_mask_outputs", "check_packing_plan"]
@@ -71,54 +71,39 @@ def _mask_cases() -> list[dict[str, np.ndarray]]:
 
 MASK_OUTPUTS = Exercise(
     "把序列结束之后的输出置零",
-    reference=sq.mask_outputs,
-    cases=_mask_cases,
-    outputs={"masked": ("实例", "时间步", "神经元")},
-    mistakes=[
-        Mistake(
-            "把最后一个有效输出复制到了序列结束之后（Keras 的循环层收到掩码时默认这样做）",
-            _keras_copy_forward,
-            "本课程（与 TensorFlow 1.x 的 sequence_length 一样）约定："
-            "结束之后的输出恰好是零向量，"
-            "最后一个有效输出只出现在最后一个有效时间步。",
-        ),
-        Mistake(
-            "掩码差了一步：多保留了一个填充时间步",
-            lambda outputs, lengths: _keep(outputs, _steps(outputs) <= lengths[:, None]),
-            "长度为 n 的序列，有效时间步是 t = 0, …, n-1，条件应是 t < n 而不是 t <= n。",
-        ),
-        Mistake(
-            "掩码差了一步：丢掉了最后一个有效时间步",
-            lambda outputs, lengths: _keep(outputs, _steps(outputs) < lengths[:, None] - 1),
-            "长度为 n 的序列，最后一个有效时间步是 t = n-1，它的输出要保留：条件应是 t < n。",
-        ),
-        Mistake(
-            "沿错误的轴做了掩码（掩码是 [n_steps, batch]，却按 [batch, n_steps] 使用）",
-            _mask_transposed,
-            "outputs 是批量优先的 [batch, n_steps, n_neurons]："
-            "掩码的第 0 轴应是实例、第 1 轴是时间步，"
-            "即 mask[i, t] = t < lengths[i]。",
-        ),
-        Mistake(
-            "沿错误的轴做了掩码（比较的是神经元编号而不是时间步）",
-            lambda outputs, lengths: (
-                outputs * (np.arange(outputs.shape[2])[None, :] < lengths[:, None])[:, None, :]
-            ),
-            "要和 lengths 比较的是时间步 t（outputs 的第 1 轴），不是最后一轴上的神经元编号。",
-        ),
-    ],
-)
-
-
-def check_mask_outputs(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
-    """Check the outputs with every step after the end of its sequence set to 0::
+    doc="""The outputs with every step after the end of its sequence set to 0::
 
         masked[i, t] = outputs[i, t] if t < lengths[i] else 0
 
     Inputs: ``outputs`` [batch, n_steps, n_neurons], ``lengths`` int [batch].
     Outputs: ``masked`` [batch, n_steps, n_neurons].
-    """
-    return MASK_OUTPUTS.check(fn, backend)
+    """,
+    reference=sq.mask_outputs,
+    cases=_mask_cases,
+    outputs={"masked": ("实例", "时间步", "神经元")},
+    mistakes=Mistake.table(
+        "把最后一个有效输出复制到了序列结束之后（Keras 的循环层收到掩码时默认这样做）。"
+        "本课程（与 TensorFlow 1.x 的 sequence_length 一样）约定："
+        "结束之后的输出恰好是零向量，最后一个有效输出只出现在最后一个有效时间步。",
+        _keras_copy_forward,
+        "掩码差了一步：多保留了一个填充时间步。长度为 n 的序列，"
+        "有效时间步是 t = 0, …, n-1，条件应是 t < n 而不是 t <= n。",
+        lambda outputs, lengths: _keep(outputs, _steps(outputs) <= lengths[:, None]),
+        "掩码差了一步：丢掉了最后一个有效时间步。长度为 n 的序列，"
+        "最后一个有效时间步是 t = n-1，它的输出要保留：条件应是 t < n。",
+        lambda outputs, lengths: _keep(outputs, _steps(outputs) < lengths[:, None] - 1),
+        "沿错误的轴做了掩码（掩码是 [n_steps, batch]，却按 [batch, n_steps] 使用）。"
+        "outputs 是批量优先的 [batch, n_steps, n_neurons]：掩码的第 0 轴应是实例、"
+        "第 1 轴是时间步，即 mask[i, t] = t < lengths[i]。",
+        _mask_transposed,
+        "沿错误的轴做了掩码（比较的是神经元编号而不是时间步）。"
+        "要和 lengths 比较的是时间步 t（outputs 的第 1 轴），不是最后一轴上的神经元编号。",
+        lambda outputs, lengths: (
+            outputs * (np.arange(outputs.shape[2])[None, :] < lengths[:, None])[:, None, :]
+        ),
+    ),
+)
+check_mask_outputs = MASK_OUTPUTS.checker("check_mask_outputs")
 
 
 def _final_cases() -> list[dict[str, np.ndarray]]:
@@ -165,41 +150,7 @@ def _final_reference(outputs, lengths, initial_state):
 
 FINAL_STATE = Exercise(
     "取最后一个有效时间步的状态",
-    reference=_final_reference,
-    cases=_final_cases,
-    outputs={"state": ("实例", "神经元")},
-    index_hint="提示：下标越界。长度为 n 的序列，最后一个有效时间步是 n-1，不是 n；"
-    "满长度的序列用 n 做下标就越界了",
-    mistakes=[
-        Mistake(
-            "直接取了最后一个时间步 outputs[:, -1]，没有看 lengths",
-            lambda outputs, lengths, h0: outputs[:, -1],
-            "较短的序列在最后一个时间步早已结束：第 i 个实例的最终状态在时间步 lengths[i]-1。",
-        ),
-        Mistake(
-            "下标差了一步：用了 lengths - 2",
-            lambda outputs, lengths, h0: _at_step(outputs, lengths - 2),
-            "长度为 n 的序列，最后一个有效时间步是 n-1。注意长度为 1 时 n-2 = -1，"
-            "NumPy 会悄悄取最后一列，不会报错。",
-        ),
-        Mistake(
-            "长度为 0 的实例没有返回初始状态",
-            lambda outputs, lengths, h0: _at_step(outputs, lengths - 1),
-            "长度为 0 时 lengths-1 = -1，NumPy 取到的是最后一个时间步；"
-            "这个实例一步也没有运行，它的最终状态就是 initial_state 中对应的行。",
-        ),
-        Mistake(
-            "长度为 0 的实例没有返回初始状态（返回了零向量）",
-            lambda outputs, lengths, h0: _final_reference(outputs, lengths, 0 * h0),
-            "一步也没有运行的实例，状态保持不变：应返回 initial_state 中对应的行，"
-            "初始状态不一定是零。",
-        ),
-    ],
-)
-
-
-def check_final_state(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
-    """Check the final state of each sequence of a padded batch, read from the outputs
+    doc="""The final state of each sequence of a padded batch, read from the outputs
     of the basic cell (its output is its state)::
 
         state[i] = outputs[i, lengths[i] - 1]   (initial_state[i] when lengths[i] == 0)
@@ -209,8 +160,29 @@ def check_final_state(fn: Callable[..., Any], backend: str = "numpy") -> CheckRe
     Inputs: ``outputs`` [batch, n_steps, n_neurons], ``lengths`` int [batch],
     ``initial_state`` [batch, n_neurons].
     Outputs: ``state`` [batch, n_neurons].
-    """
-    return FINAL_STATE.check(fn, backend)
+    """,
+    reference=_final_reference,
+    cases=_final_cases,
+    outputs={"state": ("实例", "神经元")},
+    index_hint="提示：下标越界。长度为 n 的序列，最后一个有效时间步是 n-1，不是 n；"
+    "满长度的序列用 n 做下标就越界了",
+    mistakes=Mistake.table(
+        "直接取了最后一个时间步 outputs[:, -1]，没有看 lengths。"
+        "较短的序列在最后一个时间步早已结束：第 i 个实例的最终状态在时间步 lengths[i]-1。",
+        lambda outputs, lengths, h0: outputs[:, -1],
+        "下标差了一步：用了 lengths - 2。长度为 n 的序列，最后一个有效时间步是 n-1。"
+        "注意长度为 1 时 n-2 = -1，NumPy 会悄悄取最后一列，不会报错。",
+        lambda outputs, lengths, h0: _at_step(outputs, lengths - 2),
+        "长度为 0 的实例没有返回初始状态。长度为 0 时 lengths-1 = -1，"
+        "NumPy 取到的是最后一个时间步；这个实例一步也没有运行，"
+        "它的最终状态就是 initial_state 中对应的行。",
+        lambda outputs, lengths, h0: _at_step(outputs, lengths - 1),
+        "长度为 0 的实例没有返回初始状态（返回了零向量）。一步也没有运行的实例，"
+        "状态保持不变：应返回 initial_state 中对应的行，初始状态不一定是零。",
+        lambda outputs, lengths, h0: _final_reference(outputs, lengths, 0 * h0),
+    ),
+)
+check_final_state = FINAL_STATE.checker("check_final_state")
 
 
 def _plan_reference(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -231,6 +203,14 @@ def _with_active(active: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], 
 
 PACKING_PLAN = Exercise(
     "打包计划：排序 order 与每步的实例数 active",
+    doc="""A packing plan by hand, that of :func:`companion.fast.packing.packing_plan`::
+
+        order = instances by length, longest first, equal lengths in their original order
+        active[t] = #{i : lengths[i] > t}      for t < max(lengths)
+
+    Inputs: ``lengths`` int [batch] (at least one positive).
+    Outputs: ``order`` [batch] and ``active`` [max(lengths)] (arrays or lists).
+    """,
     reference=_plan_reference,
     # The chapter's exercise first (ties, a zero), then the source chapter's batch,
     # a batch with ties among several lengths and zeros, and one of equal lengths.
@@ -239,48 +219,26 @@ PACKING_PLAN = Exercise(
         for lengths in ([3, 0, 1, 3], [2, 1, 2, 2], [0, 4, 2, 4, 1, 0, 2], [5, 5, 5])
     ],
     outputs={"order": ("排序后的行",), "active": ("时间步",)},
-    mistakes=[
-        Mistake(
-            "按长度升序排了",
-            _with_order(lambda lengths: np.argsort(lengths, kind="stable")),
-            "要从长到短排：这样第 t 步还在运行的实例正好是排好序的批的前 active[t] 行。"
-            "np.argsort 是升序的，可以对 -lengths 排序。",
-        ),
-        Mistake(
-            "长度相同的实例顺序颠倒了（把升序排序的结果倒了过来）",
-            _with_order(lambda lengths: np.argsort(lengths, kind="stable")[::-1]),
-            "np.argsort(lengths)[::-1] 把长度相同的实例也倒了过来；约定是长度相同保持原顺序，"
-            '用稳定排序 np.argsort(-lengths, kind="stable")。',
-        ),
-        Mistake(
-            "active 用了 >= 而不是 >",
-            _with_active(lambda lengths: [(lengths >= t).sum() for t in range(lengths.max())]),
-            "第 t 步（从 0 开始）还在运行的实例满足 t < lengths[i]，即 lengths[i] > t；"
-            "用 >= 时，长度恰好为 t 的实例（它在第 t-1 步已经结束）也被算了进去。",
-        ),
-        Mistake(
-            "active 写成了排好序的长度",
-            _with_active(lambda lengths: lengths[_plan_reference(lengths)[0]]),
-            "active 是按时间步排列的：active[t] 是第 t 步还在运行的实例个数，"
-            "长度为 max(lengths)；它不是每个实例的长度。",
-        ),
-        Mistake(
-            "order 漏掉了长度为 0 的实例",
-            _with_order(lambda lengths: [i for i in _plan_reference(lengths)[0] if lengths[i] > 0]),
-            "order 是整个批的排列，每个实例都出现一次；长度为 0 的实例排在最后，"
-            "只是从不出现在任何一步的前 active[t] 行里。",
-        ),
-    ],
+    mistakes=Mistake.table(
+        "按长度升序排了。要从长到短排："
+        "这样第 t 步还在运行的实例正好是排好序的批的前 active[t] 行。"
+        "np.argsort 是升序的，可以对 -lengths 排序。",
+        _with_order(lambda lengths: np.argsort(lengths, kind="stable")),
+        "长度相同的实例顺序颠倒了（把升序排序的结果倒了过来）。"
+        "np.argsort(lengths)[::-1] 把长度相同的实例也倒了过来；约定是长度相同保持原顺序，"
+        '用稳定排序 np.argsort(-lengths, kind="stable")。',
+        _with_order(lambda lengths: np.argsort(lengths, kind="stable")[::-1]),
+        "active 用了 >= 而不是 >。第 t 步（从 0 开始）还在运行的实例满足 t < lengths[i]，"
+        "即 lengths[i] > t；用 >= 时，长度恰好为 t 的实例（它在第 t-1 步已经结束）"
+        "也被算了进去。",
+        _with_active(lambda lengths: [(lengths >= t).sum() for t in range(lengths.max())]),
+        "active 写成了排好序的长度。active 是按时间步排列的："
+        "active[t] 是第 t 步还在运行的实例个数，长度为 max(lengths)；"
+        "它不是每个实例的长度。",
+        _with_active(lambda lengths: lengths[_plan_reference(lengths)[0]]),
+        "order 漏掉了长度为 0 的实例。order 是整个批的排列，每个实例都出现一次；"
+        "长度为 0 的实例排在最后，只是从不出现在任何一步的前 active[t] 行里。",
+        _with_order(lambda lengths: [i for i in _plan_reference(lengths)[0] if lengths[i] > 0]),
+    ),
 )
-
-
-def check_packing_plan(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
-    """Check a packing plan by hand, that of :func:`companion.fast.packing.packing_plan`::
-
-        order = instances by length, longest first, equal lengths in their original order
-        active[t] = #{i : lengths[i] > t}      for t < max(lengths)
-
-    Inputs: ``lengths`` int [batch] (at least one positive).
-    Outputs: ``order`` [batch] and ``active`` [max(lengths)] (arrays or lists).
-    """
-    return PACKING_PLAN.check(fn, backend)
+check_packing_plan = PACKING_PLAN.checker("check_packing_plan")

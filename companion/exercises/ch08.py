@@ -8,13 +8,12 @@ cross-entropy averaged over the valid positions only; the references are
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from companion import sequences as sq
-from companion.exercises.feedback import CheckResult, Exercise, Mistake
+from companion.exercises.feedback import Exercise, Mistake
 
 __all__ = ["check_lengths_from_eos", "check_masked_loss"]
 
@@ -58,62 +57,43 @@ def _eos_cases() -> list[dict[str, Any]]:
 
 LENGTHS_FROM_EOS = Exercise(
     "由 EOS 的位置求序列长度",
-    reference=sq.lengths_from_eos,
-    cases=_eos_cases,
-    outputs={"lengths": ("实例",)},
-    mistakes=[
-        Mistake(
-            "没有把 EOS 本身计入长度",
-            lambda tokens, eos_id: _first_eos(tokens, eos_id, counted=0),
-            "EOS 是目标序列的一部分（解码器必须学会输出它），长度要数到 EOS 为止并包括它："
-            "第一个 EOS 在位置 t，长度就是 t+1。",
-        ),
-        Mistake(
-            "用了最后一个 EOS，而不是第一个",
-            _last_eos,
-            "序列在第一个 EOS 处就结束了，之后的内容（包括又一个 EOS）都要忽略。",
-        ),
-        Mistake(
-            "没有 EOS 的行得到了长度 0",
-            lambda tokens, eos_id: _first_eos(tokens, eos_id, missing=0),
-            "没有 EOS 的行是被 max_steps 截断的：它的全部 n_steps 个输出都有效，长度应为 n_steps。",
-        ),
-        Mistake(
-            "没有 EOS 的行得到了长度 1（argmax 在全为 False 时返回 0）",
-            lambda tokens, eos_id: _first_eos(tokens, eos_id, missing=None),
-            "argmax 在一行里找不到 True 时也返回 0，要先用 any 判断这一行是否有 EOS；"
-            "没有 EOS 的行长度应为 n_steps。",
-        ),
-        Mistake(
-            "只用了 argmax：EOS 没有计入长度，没有 EOS 的行也得到了 0",
-            lambda tokens, eos_id: _first_eos(tokens, eos_id, counted=0, missing=None),
-            "第一个 EOS 在位置 t 时长度是 t+1；argmax 在找不到 EOS 时返回 0，"
-            "这样的行应得到 n_steps。",
-        ),
-        Mistake(
-            f"没有使用参数 eos_id，而是写死了 EOS 的编号 {EOS}",
-            lambda tokens, eos_id: sq.lengths_from_eos(tokens, EOS),
-            "EOS 的编号由词表决定，各处不同：请用传入的 eos_id。",
-        ),
-        Mistake(
-            "数的是非 PAD 词元的个数",
-            lambda tokens, eos_id: (tokens != PAD).sum(axis=1),
-            "EOS 之后不一定是 PAD（解码器可能还在输出），也不能假定 PAD 不出现在别处："
-            "长度要由第一个 EOS 的位置决定。",
-        ),
-    ],
-)
-
-
-def check_lengths_from_eos(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
-    """Check the length of each row up to *and including* its first EOS::
+    doc="""The length of each row up to *and including* its first EOS::
 
         lengths[i] = 1 + min{t : tokens[i, t] == eos_id}   (n_steps if there is none)
 
     Inputs: ``tokens`` int [batch, n_steps], ``eos_id`` (an int).
     Outputs: ``lengths`` int [batch] (an array or a list).
-    """
-    return LENGTHS_FROM_EOS.check(fn, backend)
+    """,
+    reference=sq.lengths_from_eos,
+    cases=_eos_cases,
+    outputs={"lengths": ("实例",)},
+    mistakes=Mistake.table(
+        "没有把 EOS 本身计入长度。EOS 是目标序列的一部分（解码器必须学会输出它），"
+        "长度要数到 EOS 为止并包括它：第一个 EOS 在位置 t，长度就是 t+1。",
+        lambda tokens, eos_id: _first_eos(tokens, eos_id, counted=0),
+        "用了最后一个 EOS，而不是第一个。序列在第一个 EOS 处就结束了，"
+        "之后的内容（包括又一个 EOS）都要忽略。",
+        _last_eos,
+        "没有 EOS 的行得到了长度 0。没有 EOS 的行是被 max_steps 截断的："
+        "它的全部 n_steps 个输出都有效，长度应为 n_steps。",
+        lambda tokens, eos_id: _first_eos(tokens, eos_id, missing=0),
+        "没有 EOS 的行得到了长度 1（argmax 在全为 False 时返回 0）。"
+        "argmax 在一行里找不到 True 时也返回 0，要先用 any 判断这一行是否有 EOS；"
+        "没有 EOS 的行长度应为 n_steps。",
+        lambda tokens, eos_id: _first_eos(tokens, eos_id, missing=None),
+        "只用了 argmax：EOS 没有计入长度，没有 EOS 的行也得到了 0。"
+        "第一个 EOS 在位置 t 时长度是 t+1；argmax 在找不到 EOS 时返回 0，"
+        "这样的行应得到 n_steps。",
+        lambda tokens, eos_id: _first_eos(tokens, eos_id, counted=0, missing=None),
+        f"没有使用参数 eos_id，而是写死了 EOS 的编号 {EOS}。"
+        "EOS 的编号由词表决定，各处不同：请用传入的 eos_id。",
+        lambda tokens, eos_id: sq.lengths_from_eos(tokens, EOS),
+        "数的是非 PAD 词元的个数。EOS 之后不一定是 PAD（解码器可能还在输出），"
+        "也不能假定 PAD 不出现在别处：长度要由第一个 EOS 的位置决定。",
+        lambda tokens, eos_id: (tokens != PAD).sum(axis=1),
+    ),
+)
+check_lengths_from_eos = LENGTHS_FROM_EOS.checker("check_lengths_from_eos")
 
 
 def _masked_ce(logits, targets, lengths) -> np.ndarray:
@@ -148,51 +128,7 @@ def _loss_cases() -> list[dict[str, np.ndarray]]:
 
 MASKED_LOSS = Exercise(
     "只在有效位置上求平均的交叉熵",
-    reference=sq.sequence_cross_entropy,
-    cases=_loss_cases,
-    outputs={"loss": None},
-    mistakes=[
-        Mistake(
-            "在全部位置上求了平均，EOS 之后的填充位置也算进了损失",
-            lambda logits, targets, lengths: sq.token_cross_entropy(logits, targets).mean(),
-            "EOS 之后的位置没有真正的目标，要用掩码 t < lengths[i] 把它们排除在外。",
-        ),
-        Mistake(
-            "除以了批大小，而不是有效词元的个数",
-            lambda logits, targets, lengths: (
-                _masked_ce(logits, targets, lengths).sum() / len(lengths)
-            ),
-            "平均要对有效位置求：分母是 lengths 之和（有效词元总数），不是实例个数。",
-        ),
-        Mistake(
-            "掩码之后除以了 batch × n_steps",
-            lambda logits, targets, lengths: _masked_ce(logits, targets, lengths).mean(),
-            "被掩掉的位置不应出现在分母里：分母是有效词元的个数 lengths.sum()。",
-        ),
-        Mistake(
-            "返回了总和而不是平均值",
-            lambda logits, targets, lengths: _masked_ce(logits, targets, lengths).sum(),
-            "把有效位置上的交叉熵加起来之后，还要除以有效词元的个数。",
-        ),
-        Mistake(
-            "先对每个序列求平均，再对批求平均",
-            lambda logits, targets, lengths: (
-                _masked_ce(logits, targets, lengths).sum(axis=1) / lengths
-            ).mean(),
-            "这样短序列里的每个词元权重更大；这里要求每个有效词元权重相同：总和除以有效词元总数。",
-        ),
-        Mistake(
-            "没有做 log-softmax，直接用了 -logits[target]",
-            _loss_no_log_softmax,
-            "交叉熵是 -log softmax(logits)[target] = logsumexp(logits) - logits[target]，"
-            "别忘了减去 logsumexp（先减去每行最大值，数值才稳定）。",
-        ),
-    ],
-)
-
-
-def check_masked_loss(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
-    """Check the cross-entropy averaged over the valid positions only (every valid
+    doc="""The cross-entropy averaged over the valid positions only (every valid
     token weighs the same)::
 
         loss = sum_{i, t < lengths[i]} -log softmax(logits[i, t])[targets[i, t]]
@@ -201,5 +137,31 @@ def check_masked_loss(fn: Callable[..., Any], backend: str = "numpy") -> CheckRe
     Inputs: ``logits`` [batch, n_steps, n_classes], ``targets`` int [batch, n_steps]
     (PAD = 0 after each EOS), ``lengths`` int [batch].
     Outputs: ``loss`` (a scalar).
-    """
-    return MASKED_LOSS.check(fn, backend)
+    """,
+    reference=sq.sequence_cross_entropy,
+    cases=_loss_cases,
+    outputs={"loss": None},
+    mistakes=Mistake.table(
+        "在全部位置上求了平均，EOS 之后的填充位置也算进了损失。"
+        "EOS 之后的位置没有真正的目标，要用掩码 t < lengths[i] 把它们排除在外。",
+        lambda logits, targets, lengths: sq.token_cross_entropy(logits, targets).mean(),
+        "除以了批大小，而不是有效词元的个数。平均要对有效位置求："
+        "分母是 lengths 之和（有效词元总数），不是实例个数。",
+        lambda logits, targets, lengths: _masked_ce(logits, targets, lengths).sum() / len(lengths),
+        "掩码之后除以了 batch × n_steps。被掩掉的位置不应出现在分母里："
+        "分母是有效词元的个数 lengths.sum()。",
+        lambda logits, targets, lengths: _masked_ce(logits, targets, lengths).mean(),
+        "返回了总和而不是平均值。把有效位置上的交叉熵加起来之后，还要除以有效词元的个数。",
+        lambda logits, targets, lengths: _masked_ce(logits, targets, lengths).sum(),
+        "先对每个序列求平均，再对批求平均。这样短序列里的每个词元权重更大；"
+        "这里要求每个有效词元权重相同：总和除以有效词元总数。",
+        lambda logits, targets, lengths: (
+            _masked_ce(logits, targets, lengths).sum(axis=1) / lengths
+        ).mean(),
+        "没有做 log-softmax，直接用了 -logits[target]。"
+        "交叉熵是 -log softmax(logits)[target] = logsumexp(logits) - logits[target]，"
+        "别忘了减去 logsumexp（先减去每行最大值，数值才稳定）。",
+        _loss_no_log_softmax,
+    ),
+)
+check_masked_loss = MASKED_LOSS.checker("check_masked_loss")

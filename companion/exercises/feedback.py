@@ -1,9 +1,8 @@
-"""The engine of the exercise checkers: an exercise is data, one function runs it.
+"""The engine of the exercise checkers (chapters 1-8): an exercise is data, one loop runs it.
 
-Every code exercise of the course (chapters 1-8) is an :class:`Exercise`: a
-title, the reference answer, the cases to try, the typical mistakes with their
-Chinese hints, and the names of the outputs and of their axes. Checking a
-reader's function ``fn`` is the same loop for all of them::
+An :class:`Exercise` is a title, the reference answer, the cases to try, the
+typical mistakes with their Chinese hints, and the names of the outputs and of
+their axes. Checking a reader's function ``fn`` is the same loop for all of them::
 
     for case in exercise.cases():
         want = exercise.reference(*case)          # the right answer
@@ -14,15 +13,11 @@ reader's function ``fn`` is the same loop for all of them::
             return "第 n 个测试用例：<where and how much they differ>"
     return "全部 N 个测试用例一致。"
 
-The reader's function is called positionally (it may name its arguments
-freely) on deep copies of each case, so editing an argument in place cannot
-spoil the reference or the later cases; if the answer is wrong and the
-function did modify an argument, the message says which one. With
-``backend="torch"`` the copies are tensors (float64; a NumPy cell becomes the
-same :class:`companion.torch_rnn.BasicRNNCell`). Answers may be arrays or tensors.
-
-Exercises whose answer is a number predicted by a formula (graph nodes, bytes
-kept for backward) are a :class:`Formula`, checked against a measurement.
+``fn`` is called positionally on deep copies of each case, so editing an argument
+in place cannot spoil the reference or the later cases (a wrong answer that did
+so is told). With ``backend="torch"`` the copies are float64 tensors and torch
+cells. A number predicted by a formula (graph nodes, bytes kept for backward) is
+a :class:`Formula`, checked against a measurement.
 """
 
 from __future__ import annotations
@@ -61,12 +56,25 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Mistake:
-    """A typical wrong answer: its name, a function that makes it (called like the
-    reference), and a hint."""
+    """A typical wrong answer: ``text`` is what the reader reads, ``"<name>。<hint>"``;
+    ``compute`` makes the same mistake (it is called like the reference)."""
 
-    name: str
+    text: str
     compute: Callable[..., Any]
-    hint: str
+
+    @staticmethod
+    def table(*rows: str | Callable[..., Any]) -> list[Mistake]:
+        """The mistakes of an exercise written as a table: each text followed by the
+        function that makes the mistake (``text, compute, text, compute, ...``)."""
+        return [Mistake(text, compute) for text, compute in zip(rows[::2], rows[1::2], strict=True)]
+
+    @property
+    def name(self) -> str:
+        return self.text.split("。", 1)[0]
+
+    @property
+    def hint(self) -> str:
+        return self.text.split("。", 1)[1]
 
 
 class AnswerProblem(Exception):
@@ -74,11 +82,7 @@ class AnswerProblem(Exception):
     (a single array where a list is asked for, ...); the message is shown as is."""
 
 
-# --------------------------------------------------------------------------
 # Saying how two values differ
-# --------------------------------------------------------------------------
-
-
 def as_numpy(value: Any) -> np.ndarray:
     """An array or tensor (on any device) as a float64 NumPy array."""
     if hasattr(value, "detach"):  # a torch tensor, without importing torch
@@ -102,23 +106,11 @@ def _is_whole(value: Any) -> bool:
 
 
 def describe_difference(
-    name: str,
-    got: Any,
-    expected: Any,
-    *,
-    atol: float = 1e-5,
-    axes: Sequence[str] | None = None,
+    name: str, got: Any, expected: Any, *, atol: float = 1e-5, axes: Sequence[str] | None = None
 ) -> str | None:
-    """``None`` if ``got`` matches ``expected``; else one Chinese sentence saying how not.
-
-    Parameters
-    ----------
-    name : what the value is called in the exercise (``"h_t"``, ``"outputs"``).
-    got, expected : arrays, tensors or numbers.
-    atol : absolute tolerance.
-    axes : names of the axes (``("实例", "时间步", "神经元")``) used to say where the
-        largest gap is.
-    """
+    """``None`` if ``got`` (array, tensor or number) matches ``expected`` up to ``atol``;
+    else one Chinese sentence saying how not, naming the value ``name`` (``"h_t"``) and,
+    with the names of its ``axes`` (``("实例", "神经元")``), where the largest gap is."""
     try:
         got_array = as_numpy(got)
     except (TypeError, ValueError):
@@ -148,11 +140,7 @@ def describe_difference(
     )
 
 
-# --------------------------------------------------------------------------
 # What the reader's function receives: copies, in the chosen backend
-# --------------------------------------------------------------------------
-
-
 def for_reader(value: Any, backend: str) -> Any:
     """A fresh copy of one case value, as the reader's backend sees it."""
     if backend == "numpy":
@@ -205,31 +193,34 @@ def _not_a_function(title: str, fn: Any) -> CheckResult:
     return CheckResult(title, False, [f"请传入一个函数，而不是 {type(fn).__name__}。"])
 
 
-# --------------------------------------------------------------------------
+def _named(check: Callable[..., CheckResult], name: str, doc: str) -> Callable[..., CheckResult]:
+    check.__name__ = check.__qualname__ = name
+    check.__doc__ = doc
+    return check
+
+
 # The engine
-# --------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Exercise:
     """One code exercise as data; :meth:`check` runs a reader's function on it.
 
     Attributes
     ----------
-    title : the Chinese title shown in the report.
+    title : the Chinese title of the report.
+    doc : the docstring of the chapter's checker (:meth:`checker`): the equation, then the
+        shape of every input and output.
     reference : the right answer, called positionally with the values of a case.
-    cases : builds the cases, dicts ``{argument name: value}`` in call order
-        (built on each check: no state survives between checks).
-    outputs : the name of each output, with the names of its axes (to say where a
-        gap is) or ``None``; several outputs are returned as a tuple (or a list).
+    cases : builds the cases (on each check), dicts ``{argument name: value}`` in call order.
+    outputs : the name of each output, with the names of its axes or ``None``; several
+        outputs are returned as a tuple (or a list).
     mistakes : typical wrong answers, tried in order when an output differs.
-    prepare : turns the reader's raw result into what is compared (may raise
-        :class:`AnswerProblem`); ``None`` compares the result as is.
+    prepare : turns the reader's result into what is compared (may raise :class:`AnswerProblem`).
     index_hint : added to an ``IndexError`` raised by the reader's function.
     atol : absolute tolerance.
     """
 
     title: str
+    doc: str
     reference: Callable[..., Any]
     cases: Callable[[], list[dict[str, Any]]]
     outputs: Mapping[str, Sequence[str] | None]
@@ -237,6 +228,18 @@ class Exercise:
     prepare: Callable[[Any, Mapping[str, Any]], Any] | None = None
     index_hint: str | None = None
     atol: float = 1e-5
+
+    def checker(self, name: str, *, numpy_only: bool = False) -> Callable[..., CheckResult]:
+        """The chapter's public ``name(fn, backend="numpy")`` (``name(fn)`` if ``numpy_only``),
+        documented by ``doc``."""
+
+        def check(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
+            return self.check(fn, backend)
+
+        def check_numpy(fn: Callable[..., Any]) -> CheckResult:
+            return self.check(fn)
+
+        return _named(check_numpy if numpy_only else check, name, self.doc)
 
     def check(self, fn: Any, backend: str = "numpy") -> CheckResult:
         """Run ``fn`` on every case; the first failing case stops the check, so the
@@ -280,7 +283,7 @@ class Exercise:
                 continue
             for mistake in self.mistakes:
                 if self._matches(got, mistake, case):
-                    return f"{where}：{mistake.name}。{mistake.hint}"
+                    return f"{where}：{mistake.text}"
             return f"{where}：{problem}"
         return None
 
@@ -301,18 +304,13 @@ class Formula:
     """An exercise whose answer is a number predicted by a formula, checked against
     a measurement: ``fn(*case) == measure(*case)`` for every case.
 
-    Attributes
-    ----------
-    title : the Chinese title shown in the report.
-    names : the names of the integer arguments of each case.
-    cases : tuples of ints.
-    measure : the measured value (the reference).
-    mistakes : typical wrong formulas (``compute(*case)``), tried in order.
-    unit, quantity : word the messages (``"字节"``, ``"字节数"``).
-    explain : ``explain(fn, case, value)`` may say more about an unnamed mistake.
+    ``title``, ``doc`` and ``mistakes`` are those of :class:`Exercise`; ``names`` name the
+    ints of each case in ``cases``; ``unit`` and ``quantity`` word the messages (``"字节"``,
+    ``"字节数"``); ``explain(fn, case, value)`` may say more about an unnamed mistake.
     """
 
     title: str
+    doc: str
     names: Sequence[str]
     cases: Sequence[tuple[int, ...]]
     measure: Callable[..., int]
@@ -320,6 +318,14 @@ class Formula:
     unit: str
     quantity: str
     explain: Callable[[Callable[..., Any], tuple[int, ...], float], str | None] | None = None
+
+    def checker(self, name: str) -> Callable[..., CheckResult]:
+        """The chapter's public ``name(fn)``, documented by ``doc``."""
+
+        def check(fn: Callable[..., Any]) -> CheckResult:
+            return self.check(fn)
+
+        return _named(check, name, self.doc)
 
     def check(self, fn: Any) -> CheckResult:
         """Compare ``fn(*case)`` with the measurement, case by case."""
@@ -348,7 +354,7 @@ class Formula:
             return None
         for mistake in self.mistakes:
             if mistake.compute(*case) == value:
-                return f"：{mistake.name}。{mistake.hint}"
+                return f"：{mistake.text}"
         extra = self.explain(fn, case, value) if self.explain is not None else None
         if extra is not None:
             return f"：{extra}"
