@@ -20,9 +20,13 @@ settings.register_profile("dev", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-@pytest.fixture(params=["numpy", "torch"])
+@pytest.fixture(params=["numpy", "torch"], scope="module")
 def backend(request) -> Backend:
-    """Each test using it runs once per backend."""
+    """Each test using it runs once per backend.
+
+    Module-scoped because a :class:`Backend` is immutable: hypothesis refuses
+    function-scoped fixtures (they would not be reset between examples).
+    """
     return Backend(request.param)
 
 

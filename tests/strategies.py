@@ -10,7 +10,9 @@ contracts"), never from the implementation:
 * the source chapter's 4-instance, 2-step example (:data:`CHAPTER_X0`,
   :data:`CHAPTER_X1`, :func:`chapter_weights`);
 * :func:`assert_bitwise_zero` -- "exactly 0.0", i.e. not ``-0.0`` and not NaN;
-* :class:`Backend` -- one of the two implementations, with array converters.
+* :class:`Backend` -- one of the two implementations, with array converters;
+* :func:`torch_outputs_and_gradients` -- a case run through ``torch_rnn.dynamic_rnn``
+  with every gradient of a random scalar loss (for the tests that compare two runs).
 """
 
 from __future__ import annotations
@@ -189,6 +191,15 @@ class Backend:
     def module(self) -> ModuleType:
         return importlib.import_module(f"companion.{self.name}_rnn")
 
+    @property
+    def array_type(self) -> type:
+        """The class of this backend's arrays: ``np.ndarray`` or ``torch.Tensor``."""
+        if self.name == "numpy":
+            return np.ndarray
+        import torch
+
+        return torch.Tensor
+
     def array(self, a):
         """A NumPy array as this backend's native array (keeps the dtype)."""
         a = np.asarray(a)
@@ -206,9 +217,63 @@ class Backend:
 
         return getattr(torch, name)
 
+    def dtype_name(self, dtype) -> str:
+        """The name of a dtype of this backend (``np.float32``, ``torch.float32`` -> "float32")."""
+        if self.name == "numpy":
+            return np.dtype(dtype).name
+        return str(dtype).removeprefix("torch.")
+
     @staticmethod
     def numpy(a) -> np.ndarray:
         """Any backend's array as a NumPy array."""
         if isinstance(a, np.ndarray):
             return a
         return a.detach().cpu().numpy()
+
+
+def float64_tensors(case: RNNCase) -> dict:
+    """The case's arrays as float64 tensors, always with an initial state."""
+    import torch
+
+    arrays = case.arrays(np.float64)
+    if arrays["initial_state"] is None:
+        rng = np.random.default_rng(case.seed + 2)
+        arrays["initial_state"] = rng.standard_normal((case.batch, case.n_neurons))
+    return {k: torch.from_numpy(v) for k, v in arrays.items()}
+
+
+def torch_outputs_and_gradients(case: RNNCase, **kwargs) -> list:
+    """Outputs, state and d(loss)/d(X, h0, Wx, Wy, b) of ``case`` through ``torch_rnn``.
+
+    float64, always with an initial state; the loss is ``sum(outputs * w_out) +
+    sum(state * w_state)`` with :meth:`RNNCase.loss_weights`; ``kwargs`` go to
+    ``dynamic_rnn`` (e.g. ``swap_memory``). Outputs come back batch-major. A
+    gradient that autograd leaves at None (the tensor was not used) is returned as
+    zeros, so two runs compare element by element.
+    """
+    import torch
+
+    from companion import torch_rnn
+
+    p = float64_tensors(case)
+    w_out, w_state = map(torch.from_numpy, case.loss_weights())
+    X = p["X"].requires_grad_(True)
+    h0 = p["initial_state"].requires_grad_(True)
+    cell = torch_rnn.BasicRNNCell.from_weights(
+        p["Wx"], p["Wy"], p["b"], nonlinearity=case.nonlinearity
+    )
+    out, state = torch_rnn.dynamic_rnn(
+        cell,
+        X.transpose(0, 1) if case.time_major else X,
+        sequence_length=case.sequence_length,
+        initial_state=h0,
+        time_major=case.time_major,
+        **kwargs,
+    )
+    if case.time_major:
+        out = out.transpose(0, 1)
+    ((out * w_out).sum() + (state * w_state).sum()).backward()
+    grads = [
+        torch.zeros_like(t) if t.grad is None else t.grad for t in (X, h0, cell.Wx, cell.Wy, cell.b)
+    ]
+    return [out.detach(), state.detach(), *grads]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -105,28 +106,25 @@ def rel(path: Path) -> str:
 # Configuration and table of contents
 
 
-def test_config_essentials() -> None:
-    cfg = config()
-    assert cfg["execute"]["execute_notebooks"] == "off"
-    assert cfg["only_build_toc_files"] is True
-    assert cfg["language"] == "zh_CN"
-    sphinx = cfg["sphinx"]
-    assert "sphinx-mathjax-offline" in sphinx["extra_extensions"]
-    for name in cfg["bibtex_bibfiles"]:
-        assert (ROOT / name).is_file()
-    for pattern in (".venv", "companion", "tests", "_build", "README.md", "tools"):
-        assert pattern in cfg["exclude_patterns"]
-    extensions = set(cfg["parse"]["myst_enable_extensions"])
-    assert {"dollarmath", "amsmath", "colon_fence", "deflist", "substitution"} <= extensions
+def test_sphinx_reads_no_page_outside_book() -> None:
+    """No Markdown or notebook file outside ``book/`` is ever parsed by the build.
 
+    The virtual environment's package docs, README.md, CONTRIBUTING.md... each
+    match an exclude pattern, whatever the toc says.
+    """
+    from sphinx.util.matching import Matcher
 
-def test_nothing_reaches_out() -> None:
-    cfg = config()
-    launch = cfg.get("launch_buttons", {})
-    assert not launch.get("thebe")
-    assert not any(launch.get(k) for k in ("binderhub_url", "jupyterhub_url", "colab_url"))
-    assert not any(cfg.get("html", {}).get("comments", {}).values())
-    assert "mathjax_path" not in cfg["sphinx"].get("config", {})  # the offline copy decides
+    excluded = Matcher(config()["exclude_patterns"])
+    read = []
+    for dirpath, dirnames, filenames in os.walk(ROOT):
+        here = Path(dirpath).relative_to(ROOT)
+        dirnames[:] = [d for d in dirnames if not excluded((here / d).as_posix())]
+        for name in filenames:
+            path = (here / name).as_posix()
+            source = Path(name).suffix in {".md", ".ipynb", ".rst", ".myst"}
+            if source and path.split("/")[0] != "book" and not excluded(path):
+                read.append(path)
+    assert not read, f"add to exclude_patterns in _config.yml: {read}"
 
 
 def test_toc_entries_exist() -> None:
@@ -344,10 +342,69 @@ def test_normalize_strips_volatile_metadata() -> None:
 
 
 # --------------------------------------------------------------------------
-# A real build of the infrastructure pages: zero warnings, offline, searchable
+# A real build of the infrastructure pages with the book's _config.yml: zero
+# warnings, offline, searchable, built from the stored outputs, only the toc.
+
+# Stored output that executing the cell would not give (it prints 42): the site
+# must show what `make execute` stored and nbval checked, never a re-execution.
+STORED = "STORED-OUTPUT-1f3a"
+# A cell without stored output makes "auto" execution run the notebook; the
+# marker is split in the source, so it can only reach the page by being run.
+EXECUTED = "EXECUTED-AT-BUILD"
+
+SYNTAX_PAGE = """---
+myst:
+  substitutions:
+    course: 循环神经网络
+---
+# 语法
+
+行内公式 $h_{(t)} = \\tanh(z)$，以及
+
+$$
+y = W x
+$$
+
+\\begin{align}
+a &= b
+\\end{align}
+
+:::{note}
+冒号围栏
+:::
+
+词元
+: 定义列表
+
+替换：{{ course }}
+"""
 
 
-def test_infrastructure_pages_build_offline_and_searchable(tmp_path: Path) -> None:
+def sample_notebook() -> nbformat.NotebookNode:
+    stored = new_code_cell(
+        "print(6 * 7)",
+        execution_count=1,
+        outputs=[nbformat.v4.new_output("stream", name="stdout", text=f"{STORED}\n")],
+    )
+    never_run = new_code_cell(f"print({EXECUTED[:8]!r} + {EXECUTED[8:]!r})")
+    nb = new_notebook(cells=[new_markdown_cell("# 笔记本"), stored, never_run])
+    nb.metadata.update(
+        {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        }
+    )
+    return nb
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The appendix, a notebook and a syntax page, built with -W from the book's config.
+
+    Beside them lie files a build must not pick up: a page missing from the toc,
+    README/CONTRIBUTING and Markdown inside the package and test folders.
+    """
+    tmp_path = tmp_path_factory.mktemp("site")
     src = tmp_path / "src"
     (src / "book").mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", src)
@@ -356,8 +413,17 @@ def test_infrastructure_pages_build_offline_and_searchable(tmp_path: Path) -> No
         shutil.copy(BOOK / name, src / "book")
     for name in ("_static", "appendix"):
         shutil.copytree(BOOK / name, src / "book" / name)
+    nbformat.write(sample_notebook(), src / "book" / "notebook.ipynb")
+    (src / "book" / "syntax.md").write_text(SYNTAX_PAGE, encoding="utf-8")
+    for name in ("README.md", "CONTRIBUTING.md"):
+        shutil.copy(ROOT / name, src)
+    (src / "book" / "orphan.md").write_text("# 不在目录中\n", encoding="utf-8")
+    for folder in ("companion", "tests"):
+        (src / folder).mkdir()
+        (src / folder / "notes.md").write_text("# notes\n", encoding="utf-8")
     (src / "_toc.yml").write_text(
         "format: jb-book\nroot: book/intro\nparts:\n  - caption: 附录\n    chapters:\n"
+        "      - file: book/notebook\n      - file: book/syntax\n"
         "      - file: book/appendix/references\n",
         encoding="utf-8",
     )
@@ -370,21 +436,66 @@ def test_infrastructure_pages_build_offline_and_searchable(tmp_path: Path) -> No
         cwd=tmp_path,  # not the source: the word list must still be found
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    html = src / "_build" / "html"
+    return src / "_build" / "html"
 
-    text = (html / "searchindex.js").read_text(encoding="utf-8")
+
+def test_the_site_is_searchable_in_chinese(built_site: Path) -> None:
+    text = (built_site / "searchindex.js").read_text(encoding="utf-8")
     index = json.loads(text[text.index("(") + 1 : text.rindex(")")])
     for term in ("循环神经网络", "递归神经网络", "时间步", "隐状态", "小批量", "编码器"):
         assert term in index["terms"], term
+    intro = (built_site / "book" / "intro.html").read_text(encoding="utf-8")
+    assert re.search(r'<html[^>]*\blang="zh', intro), "pages must declare Chinese"
 
-    intro = (html / "book" / "intro.html").read_text(encoding="utf-8")
+
+def test_the_site_loads_nothing_from_the_network(built_site: Path) -> None:
+    """Math from the bundled MathJax; no CDN script, no comments, no online launch buttons."""
+    intro = (built_site / "book" / "intro.html").read_text(encoding="utf-8")
     assert re.search(r'<script[^>]*src="\.\./_static/mathjax/tex-chtml\.js"', intro)
-    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
-    for page in html.rglob("*.html"):
-        tags = re.findall(r"<(?:script|link)\b[^>]*>", page.read_text(encoding="utf-8"))
+    assert (built_site / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    pages = list(built_site.rglob("*.html"))
+    assert built_site / "book" / "notebook.html" in pages  # where launch buttons would be
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        tags = re.findall(r"<(?:script|link)\b[^>]*>", html)
         remote = [t for t in tags if re.search(r'(?:src|href)="(?:https?:)?//', t)]
-        assert not remote, f"{page.relative_to(html)} loads {remote}"
+        assert not remote, f"{page.relative_to(built_site)} loads {remote}"
+        launch = re.findall(r'href="[^"]*(?:mybinder|binderhub|colab\.research|jupyterhub)', html)
+        assert not launch, f"{page.relative_to(built_site)} offers {launch}"
 
-    refs = (html / "book" / "appendix" / "references.html").read_text(encoding="utf-8")
+
+def test_notebooks_are_shown_with_their_stored_outputs_never_run(built_site: Path) -> None:
+    page = (built_site / "book" / "notebook.html").read_text(encoding="utf-8")
+    assert STORED in page
+    assert EXECUTED not in page
+    assert ">42<" not in page
+
+
+def test_only_the_toc_is_built(built_site: Path) -> None:
+    built = {p.relative_to(built_site).as_posix() for p in built_site.rglob("*.html")}
+    for name in (
+        "book/orphan.html",
+        "README.html",
+        "CONTRIBUTING.html",
+        "companion/notes.html",
+        "tests/notes.html",
+    ):
+        assert name not in built, f"{name} was built"
+    assert {"book/intro.html", "book/notebook.html", "book/syntax.html"} <= built
+
+
+def test_the_course_markdown_syntax_renders(built_site: Path) -> None:
+    """Dollar and amsmath math, colon fences, definition lists and substitutions."""
+    page = (built_site / "book" / "syntax.html").read_text(encoding="utf-8")
+    assert "$h_{(t)}" not in page and "$$" not in page  # math, not literal dollars
+    assert page.count('class="math notranslate nohighlight"') == 2  # inline and display
+    assert 'class="amsmath math' in page  # \begin{align} as an equation, not a paragraph
+    assert ":::" not in page and 'class="admonition note"' in page
+    assert re.search(r"<dl[^>]*>\s*<dt[^>]*>词元</dt>", page)
+    assert "{{" not in page and "替换：循环神经网络" in page
+
+
+def test_the_bibliography_is_built(built_site: Path) -> None:
+    refs = (built_site / "book" / "appendix" / "references.html").read_text(encoding="utf-8")
     assert refs.count('class="citation"') >= 1
     assert "Hochreiter" in refs and "Elman" in refs and "Graves" in refs

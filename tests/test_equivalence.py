@@ -1,4 +1,7 @@
-"""Property tests: NumPy reference == PyTorch implementation == ``torch.nn.RNN``.
+"""Property tests: NumPy reference == PyTorch implementation == ``torch.nn.RNN`` (chapters 1-5).
+
+The same seed gives the same weights in both backends; on random problems both
+give ``torch.nn.RNN``'s outputs and state, and torch's gradients are ``nn.RNN``'s.
 
 The independent oracle is ``torch.nn.RNN`` run on a packed batch
 (``pack_padded_sequence(enforce_sorted=False)`` then
@@ -11,9 +14,16 @@ the initial state.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import given
-from strategies import RNNCase, assert_bitwise_zero, rnn_cases
+from strategies import (
+    RNNCase,
+    assert_bitwise_zero,
+    float64_tensors,
+    rnn_cases,
+    torch_outputs_and_gradients,
+)
 
 from companion import numpy_rnn as nr
 from companion import torch_rnn as tr
@@ -61,12 +71,21 @@ def oracle_rnn(
     return outputs, state, rnn
 
 
-def as_numpy(a) -> np.ndarray:
-    return a if isinstance(a, np.ndarray) else a.detach().numpy()
-
-
 def to_major(a: np.ndarray, time_major: bool) -> np.ndarray:
     return a.transpose(1, 0, 2).copy() if time_major else a
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("seed", [0, 123])
+def test_same_seed_same_weights_in_both_backends(dtype, seed):
+    t = tr.BasicRNNCell(3, 5, seed=seed, dtype=getattr(torch, dtype))
+    n = nr.BasicRNNCell(3, 5, seed=seed, dtype=np.dtype(dtype).type)
+    for tw, nw in zip((t.Wx, t.Wy, t.b), (n.Wx, n.Wy, n.b), strict=True):
+        assert tw.detach().numpy().dtype == nw.dtype
+        np.testing.assert_array_equal(tw.detach().numpy(), nw)
+    t_gen = tr.BasicRNNCell(3, 5, seed=np.random.default_rng(seed), dtype=getattr(torch, dtype))
+    n_gen = nr.BasicRNNCell(3, 5, seed=np.random.default_rng(seed), dtype=np.dtype(dtype).type)
+    np.testing.assert_array_equal(t_gen.Wy.detach().numpy(), n_gen.Wy)
 
 
 @given(rnn_cases())
@@ -108,66 +127,16 @@ def test_numpy_torch_and_nn_rnn_agree_in_float32(case: RNNCase):
     np.testing.assert_allclose(n_out, t_out, **TOL32)
 
 
-@given(rnn_cases(max_steps=5))
-def test_static_rnn_equals_dynamic_rnn_in_both_backends(case: RNNCase):
-    arrays = case.arrays(np.float64)
-    X, h0 = arrays["X"], arrays["initial_state"]
-    weights = (arrays["Wx"], arrays["Wy"], arrays["b"])
-    kwargs = {"sequence_length": case.sequence_length, "initial_state": h0}
-    for module in (nr, tr):
-        cell = module.BasicRNNCell.from_weights(*weights, nonlinearity=case.nonlinearity)
-        out, state = module.dynamic_rnn(cell, X, **kwargs)
-        steps = [X[:, t] for t in range(case.n_steps)]
-        if case.n_steps == 0 and h0 is None:
-            continue  # with no inputs and no state, static_rnn cannot know the batch
-        outputs, s_state = module.static_rnn(cell, steps, **kwargs)
-        assert len(outputs) == case.n_steps
-        for t, y in enumerate(outputs):
-            np.testing.assert_allclose(as_numpy(y), as_numpy(out[:, t]), rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(as_numpy(s_state), as_numpy(state), rtol=1e-12, atol=1e-12)
-
-
 def grad_or_zero(t: torch.Tensor) -> torch.Tensor:
     """A missing gradient (the tensor was not used) is a zero gradient."""
     return torch.zeros_like(t) if t.grad is None else t.grad
 
 
-def float64_problem(case: RNNCase) -> dict[str, torch.Tensor]:
-    """The case's arrays as float64 tensors, always with an initial state."""
-    arrays = case.arrays(np.float64)
-    if arrays["initial_state"] is None:
-        rng = np.random.default_rng(case.seed + 2)
-        arrays["initial_state"] = rng.standard_normal((case.batch, case.n_neurons))
-    return {k: torch.from_numpy(v) for k, v in arrays.items()}
-
-
-def torch_rnn_grads(case: RNNCase, *, swap_memory: bool = False):
-    """Outputs, state and d(loss)/d(X, h0, Wx, Wy, b) through ``torch_rnn.dynamic_rnn``."""
-    p = float64_problem(case)
-    w_out, w_state = map(torch.from_numpy, case.loss_weights())
-    X = p["X"].requires_grad_(True)
-    h0 = p["initial_state"].requires_grad_(True)
-    cell = tr.BasicRNNCell.from_weights(p["Wx"], p["Wy"], p["b"], nonlinearity=case.nonlinearity)
-    out, state = tr.dynamic_rnn(
-        cell,
-        X.transpose(0, 1) if case.time_major else X,
-        sequence_length=case.sequence_length,
-        initial_state=h0,
-        time_major=case.time_major,
-        swap_memory=swap_memory,
-    )
-    if case.time_major:
-        out = out.transpose(0, 1)
-    ((out * w_out).sum() + (state * w_state).sum()).backward()
-    grads = [grad_or_zero(t) for t in (X, h0, cell.Wx, cell.Wy, cell.b)]
-    return out.detach(), state.detach(), grads
-
-
 @given(rnn_cases(max_batch=4, max_steps=6, max_size=5))
 def test_float64_gradients_equal_nn_rnn_gradients(case: RNNCase):
-    out, state, grads = torch_rnn_grads(case)
+    out, state, *grads = torch_outputs_and_gradients(case)
 
-    p = float64_problem(case)
+    p = float64_tensors(case)
     w_out, w_state = map(torch.from_numpy, case.loss_weights())
     X = p["X"].requires_grad_(True)
     h0 = p["initial_state"].requires_grad_(True)
@@ -195,16 +164,6 @@ def test_float64_gradients_equal_nn_rnn_gradients(case: RNNCase):
     torch.testing.assert_close(state, o_state.detach(), rtol=1e-12, atol=1e-12)
     for name, g, e in zip(["X", "initial_state", "Wx", "Wy", "b"], grads, expected, strict=True):
         torch.testing.assert_close(g, e, rtol=1e-10, atol=1e-10, msg=f"d loss / d {name}")
-
-
-@given(rnn_cases(max_batch=4, max_steps=5, max_size=5))
-def test_swap_memory_gives_identical_outputs_and_gradients(case: RNNCase):
-    plain = torch_rnn_grads(case, swap_memory=False)
-    swapped = torch_rnn_grads(case, swap_memory=True)
-    assert torch.equal(plain[0], swapped[0])
-    assert torch.equal(plain[1], swapped[1])
-    for g, g_swap in zip(plain[2], swapped[2], strict=True):
-        assert torch.equal(g, g_swap)
 
 
 def test_gradcheck_with_sequence_length():

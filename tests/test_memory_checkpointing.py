@@ -65,18 +65,6 @@ def test_checkpointed_accepts_numpy_integers_and_zero_steps():
     torch.testing.assert_close(state, cell.zero_state(4))
 
 
-def test_checkpointed_dynamic_rnn_matches_static_rnn_on_the_chapter_example():
-    rng = np.random.default_rng(0)
-    cell = tr.BasicRNNCell.from_weights(
-        rng.standard_normal((3, 5)), rng.standard_normal((5, 5)), np.zeros(5)
-    )
-    X0 = np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 0, 1]])
-    X1 = np.array([[9, 8, 7], [0, 0, 0], [6, 5, 4], [3, 2, 1]])
-    outputs, _ = memory.checkpointed_dynamic_rnn(cell, np.stack([X0, X1], axis=1), 1)
-    static, _ = tr.static_rnn(cell, [X0, X1])
-    torch.testing.assert_close(outputs, torch.stack(static, dim=1), rtol=0, atol=1e-6)
-
-
 @pytest.mark.parametrize("bad", [0, -3])
 def test_bad_chunk_raises_value_error_naming_it(bad):
     with pytest.raises(ValueError, match="chunk"):
