@@ -24,7 +24,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FLOAT32_EPS", "FLOAT64_EPS", "gap_text", "max_abs_diff", "round_significant"]
+__all__ = [
+    "FLOAT32_EPS",
+    "FLOAT64_EPS",
+    "as_float64",
+    "gap_text",
+    "max_abs_diff",
+    "round_significant",
+]
 
 #: Spacing of float32 numbers at 1.0 (about 1.2e-07): the unit of float32 round-off.
 FLOAT32_EPS = float(np.finfo(np.float32).eps)
@@ -32,7 +39,11 @@ FLOAT32_EPS = float(np.finfo(np.float32).eps)
 FLOAT64_EPS = float(np.finfo(np.float64).eps)
 
 
-def _as_numpy(x: Any, name: str) -> np.ndarray:
+def as_float64(x: Any, name: str = "x") -> np.ndarray:
+    """``x`` (array, number, list, or torch tensor on any device) as a float64 NumPy array.
+
+    Raises ``TypeError`` naming ``name`` when ``x`` holds something that is not a number.
+    """
     if hasattr(x, "detach") and hasattr(x, "cpu"):  # a torch tensor
         x = x.detach().cpu().numpy()
     try:
@@ -62,7 +73,7 @@ def max_abs_diff(a: Any, b: Any) -> float:
     ValueError
         If the shapes differ.
     """
-    a_np, b_np = _as_numpy(a, "a"), _as_numpy(b, "b")
+    a_np, b_np = as_float64(a, "a"), as_float64(b, "b")
     if a_np.shape != b_np.shape:
         raise ValueError(
             f"a and b must have the same shape, got a {list(a_np.shape)} and b {list(b_np.shape)}"
@@ -124,5 +135,5 @@ def round_significant(x: Any, digits: int = 4) -> np.ndarray:
     """
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 15:
         raise ValueError(f"digits must be an int from 1 to 15, got {digits!r}")
-    values = _as_numpy(x, "x")
+    values = as_float64(x, "x")
     return np.vectorize(lambda v: float(f"{v:.{digits - 1}e}"), otypes=[np.float64])(values)

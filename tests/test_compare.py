@@ -9,6 +9,7 @@ import torch
 from companion.compare import (
     FLOAT32_EPS,
     FLOAT64_EPS,
+    as_float64,
     gap_text,
     max_abs_diff,
     round_significant,
@@ -80,3 +81,11 @@ def test_round_significant_removes_last_bit_differences():
 def test_round_significant_checks_digits(bad):
     with pytest.raises(ValueError, match="digits must be an int from 1 to 15"):
         round_significant([1.0], bad)
+
+
+def test_as_float64_converts_tensors_and_names_bad_input():
+    t = torch.tensor([[1.0, 2.0]], requires_grad=True)
+    out = as_float64(t)
+    assert out.dtype == np.float64 and out.tolist() == [[1.0, 2.0]]
+    with pytest.raises(TypeError, match="answer must be an array"):
+        as_float64({"h": 1}, "answer")

@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from companion.compare import as_float64
 from companion.exercises.cases import chapter_batch, measured_kept_bytes
 from companion.exercises.feedback import (
     AnswerProblem,
     Exercise,
     Formula,
     Mistake,
-    as_numpy,
     fmt_shape,
 )
 
@@ -45,7 +45,7 @@ def _as_list(result: Any, case: Mapping[str, Any]) -> np.ndarray:
     items = []
     for t, item in enumerate(result):
         try:
-            items.append(as_numpy(item))
+            items.append(as_float64(item))
         except (TypeError, ValueError):
             raise AnswerProblem(
                 f"列表的第 {t} 个元素应是数组，得到的是 {type(item).__name__}。"
@@ -166,7 +166,7 @@ def _node_count_depends_on_sizes(fn: Callable[..., Any], case: tuple[int, ...], 
     if (n_inputs, n_neurons) == _DEFAULT_SIZES:
         return None
     try:
-        small = float(as_numpy(fn(n_steps, *_DEFAULT_SIZES)))
+        small = float(as_float64(fn(n_steps, *_DEFAULT_SIZES)))
     except Exception:
         return None
     if small != measured_node_count(n_steps, *_DEFAULT_SIZES):

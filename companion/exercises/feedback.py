@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from companion import validation as v
+from companion.compare import as_float64
 
 BACKENDS = ("numpy", "torch")
 
@@ -83,13 +84,6 @@ class AnswerProblem(Exception):
 
 
 # Saying how two values differ
-def as_numpy(value: Any) -> np.ndarray:
-    """An array or tensor (on any device) as a float64 NumPy array."""
-    if hasattr(value, "detach"):  # a torch tensor, without importing torch
-        value = value.detach().cpu().numpy()
-    return np.asarray(value, dtype=np.float64)
-
-
 def fmt_shape(shape: Sequence[int]) -> str:
     return "[" + ", ".join(str(n) for n in shape) + "]"
 
@@ -112,10 +106,10 @@ def describe_difference(
     else one Chinese sentence saying how not, naming the value ``name`` (``"h_t"``) and,
     with the names of its ``axes`` (``("实例", "神经元")``), where the largest gap is."""
     try:
-        got_array = as_numpy(got)
+        got_array = as_float64(got)
     except (TypeError, ValueError):
         return f"{name} 应是数值数组，但得到的是 {type(got).__name__}。"
-    want = as_numpy(expected)
+    want = as_float64(expected)
     if got_array.shape != want.shape:
         hint = ""
         if got_array.shape == want.shape[::-1] and got_array.ndim == 2:
@@ -167,7 +161,7 @@ def _same(before: Any, after: Any) -> bool:
     if hasattr(before, "Wx"):  # a cell: compare its weights
         return all(_same(getattr(before, k), getattr(after, k)) for k in ("Wx", "Wy", "b"))
     if isinstance(before, np.ndarray):
-        return np.array_equal(before, as_numpy(after), equal_nan=True)
+        return np.array_equal(before, as_float64(after), equal_nan=True)
     return True
 
 
@@ -347,7 +341,7 @@ class Formula:
         except Exception as exc:  # the reader's code: report, never crash the notebook
             return f"运行出错：{type(exc).__name__}: {exc}"
         try:
-            value = float(as_numpy(got))
+            value = float(as_float64(got))
         except (TypeError, ValueError):
             return f"：应返回一个整数（{self.quantity}），得到的是 {type(got).__name__}。"
         if value == want:
