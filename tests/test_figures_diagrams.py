@@ -141,26 +141,29 @@ def test_eos_masks_steps_after_eos():
 
 
 @pytest.mark.parametrize(
-    ("call", "argument"),
+    ("call", "error", "argument"),
     [
-        (lambda: diagrams.padding_and_lengths((2, 3), n_steps=2), "lengths"),
-        (lambda: diagrams.padding_and_lengths((2, -1), n_steps=2), "lengths"),
-        (lambda: diagrams.padding_and_lengths((), n_steps=2), "lengths"),
-        (lambda: diagrams.padding_and_lengths((1.5,), n_steps=2), "lengths"),
-        (lambda: diagrams.padding_and_lengths((1,), n_steps=0), "n_steps"),
-        (lambda: diagrams.padding_and_lengths((1,), n_steps=2.0), "n_steps"),
-        (lambda: diagrams.recurrent_layer(0), "n_steps"),
-        (lambda: diagrams.recurrent_layer(True), "n_steps"),
-        (lambda: diagrams.static_vs_dynamic(-1), "n_steps"),
-        (lambda: diagrams.eos_decoding(()), "tokens"),
-        (lambda: diagrams.eos_decoding("abc"), "tokens"),
-        (lambda: diagrams.eos_decoding(("\u4e09", "<eos>")), "tokens"),
-        (lambda: diagrams.eos_decoding(("a", "")), "tokens"),
-        (lambda: diagrams.eos_decoding(("a",), eos=None), "eos"),
+        (lambda: diagrams.padding_and_lengths((2, 3), n_steps=2), ValueError, "lengths"),
+        (lambda: diagrams.padding_and_lengths((2, -1), n_steps=2), ValueError, "lengths"),
+        (lambda: diagrams.padding_and_lengths((), n_steps=2), ValueError, "lengths"),
+        (lambda: diagrams.padding_and_lengths((1.5,), n_steps=2), TypeError, "lengths"),
+        (lambda: diagrams.padding_and_lengths(3, n_steps=2), TypeError, "lengths"),
+        (lambda: diagrams.padding_and_lengths((1,), n_steps=0), ValueError, "n_steps"),
+        (lambda: diagrams.padding_and_lengths((1,), n_steps=2.0), TypeError, "n_steps"),
+        (lambda: diagrams.recurrent_layer(0), ValueError, "n_steps"),
+        (lambda: diagrams.recurrent_layer(True), TypeError, "n_steps"),
+        (lambda: diagrams.static_vs_dynamic(-1), ValueError, "n_steps"),
+        (lambda: diagrams.eos_decoding(()), ValueError, "tokens"),
+        (lambda: diagrams.eos_decoding("abc"), TypeError, "tokens"),
+        (lambda: diagrams.eos_decoding(("\u4e09", "<eos>")), ValueError, "tokens"),
+        (lambda: diagrams.eos_decoding(("a", "")), ValueError, "tokens"),
+        (lambda: diagrams.eos_decoding(("a", 3)), TypeError, "tokens"),
+        (lambda: diagrams.eos_decoding(("a",), eos=None), TypeError, "eos"),
     ],
 )
-def test_bad_arguments_name_the_argument(call, argument):
-    with pytest.raises(ValueError, match=argument):
+def test_bad_arguments_name_the_argument(call, error, argument):
+    """The course's policy: TypeError for a wrong kind of object, ValueError for a wrong value."""
+    with pytest.raises(error, match=argument):
         call()
 
 

@@ -44,6 +44,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.path import Path
 
+from companion.validation import check_int
+
 __all__ = [
     "Diagram",
     "eos_decoding",
@@ -340,14 +342,6 @@ def _step(offset: int) -> str:
 # --------------------------------------------------------------------------
 
 
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
-
-
 # --------------------------------------------------------------------------
 # Chapter 1: the recurrent neuron and the recurrent layer.
 # --------------------------------------------------------------------------
@@ -446,10 +440,12 @@ def recurrent_layer(n_steps: int = 3) -> Figure:
 
     Raises
     ------
+    TypeError
+        If ``n_steps`` is not an integer.
     ValueError
-        If ``n_steps`` is not an integer >= 1.
+        If ``n_steps`` < 1.
     """
-    n_steps = _check_int("n_steps", n_steps, 1)
+    n_steps = check_int("n_steps", n_steps, 1)
     w, h = 2.2, 0.8
     n_units = 5
     spacing = 3.3
@@ -719,10 +715,12 @@ def static_vs_dynamic(n_steps: int = 4, stacked: bool = False) -> Figure:
 
     Raises
     ------
+    TypeError
+        If ``n_steps`` is not an integer.
     ValueError
-        If ``n_steps`` is not an integer >= 1.
+        If ``n_steps`` < 1.
     """
-    n_steps = _check_int("n_steps", n_steps, 1)
+    n_steps = check_int("n_steps", n_steps, 1)
     w, h = 1.0, 0.7
     spacing = 1.6
     left = (-0.9, (n_steps - 1) * spacing + 0.9, -2.8, 2.5)
@@ -846,15 +844,17 @@ def padding_and_lengths(lengths: Sequence[int] = (2, 1, 2, 2), n_steps: int | No
 
     Raises
     ------
+    TypeError
+        If ``lengths`` is not a sequence of integers, or ``n_steps`` not an integer.
     ValueError
-        If ``lengths`` is empty, holds a non-integer, a negative length or a
-        length greater than ``n_steps``, or if ``n_steps`` < 1.
+        If ``lengths`` is empty, holds a negative length or a length greater
+        than ``n_steps``, or if ``n_steps`` < 1.
     """
     if isinstance(lengths, str | bytes) or not isinstance(lengths, Sequence | tuple):
         try:
             lengths = list(lengths)  # e.g. a NumPy array
         except TypeError:
-            raise ValueError(
+            raise TypeError(
                 f"lengths must be a sequence of integers, got {type(lengths).__name__}"
             ) from None
     lengths = list(lengths)
@@ -862,13 +862,13 @@ def padding_and_lengths(lengths: Sequence[int] = (2, 1, 2, 2), n_steps: int | No
         raise ValueError("lengths must hold at least one length, got an empty sequence")
     for i, value in enumerate(lengths):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise ValueError(f"lengths[{i}] must be an integer, got {value!r}")
+            raise TypeError(f"lengths[{i}] must be an integer, got {value!r}")
         if value < 0:
             raise ValueError(f"lengths[{i}] must be >= 0, got {value}")
     lengths = [int(v) for v in lengths]
     if n_steps is None:
         n_steps = max(max(lengths), 1)
-    n_steps = _check_int("n_steps", n_steps, 1)
+    n_steps = check_int("n_steps", n_steps, 1)
     for i, value in enumerate(lengths):
         if value > n_steps:
             raise ValueError(f"lengths[{i}] = {value} exceeds n_steps = {n_steps}")
@@ -984,12 +984,13 @@ def eos_decoding(
 
     Raises
     ------
+    TypeError
+        If ``tokens`` is not a sequence of strings, or ``eos``/``start`` not a string.
     ValueError
-        If ``tokens`` is empty or holds something other than a non-empty
-        ASCII string, or if ``eos``/``start`` is not one.
+        If ``tokens`` is empty, or a token, ``eos`` or ``start`` is empty or not ASCII.
     """
     if isinstance(tokens, str) or not isinstance(tokens, Sequence):
-        raise ValueError(f"tokens must be a sequence of strings, got {type(tokens).__name__}")
+        raise TypeError(f"tokens must be a sequence of strings, got {type(tokens).__name__}")
     tokens = list(tokens)
     if not tokens:
         raise ValueError("tokens must hold at least one token, got an empty sequence")
@@ -997,7 +998,9 @@ def eos_decoding(
         ("eos", eos),
         ("start", start),
     ]:
-        if not isinstance(value, str) or not value or not value.isascii():
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a non-empty ASCII string, got {value!r}")
+        if not value or not value.isascii():
             raise ValueError(
                 f"{name} must be a non-empty ASCII string (figures use no CJK font), got {value!r}"
             )
