@@ -15,9 +15,10 @@ and ``phi`` = tanh (or ReLU). For this basic cell the output is the state:
 * ``sequence_length`` -- padded batches with TensorFlow 1.x semantics (chapter 7).
 
 This is the reference: :func:`dynamic_rnn` *is* the loop, readable top to
-bottom. Its fast twin for ragged batches, which computes only the valid rows,
-lives in :mod:`companion.fast.numpy_packed` and is tested against it;
-``dynamic_rnn(..., backend="auto")`` (the default) picks it where it pays.
+bottom. Its fast twin, which computes only the valid rows of a ragged batch and
+writes every step in place, lives in :mod:`companion.fast.numpy_packed` and is
+tested against it; ``dynamic_rnn(..., backend="auto")`` (the default) runs it, and
+``backend="reference"`` runs the loop below.
 
 :mod:`companion.torch_rnn` has the same names. This module never imports torch,
 except inside the two conversion methods that exist to talk to it.
@@ -31,12 +32,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from companion import validation as v
+from companion.cells.numpy_cells import GRUCell, LSTMCell, LSTMState
 from companion.fast.numpy_packed import packed_dynamic_rnn
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["BasicRNNCell", "dynamic_rnn", "static_rnn"]
+__all__ = ["BasicRNNCell", "GRUCell", "LSTMCell", "LSTMState", "dynamic_rnn", "static_rnn"]
 
 
 def _as_array(name: str, value: Any, dtype: np.dtype) -> np.ndarray:
@@ -170,6 +172,10 @@ class BasicRNNCell:
         """The initial state used when none is given: zeros [batch, n_neurons]."""
         return np.zeros((v.check_batch_size(batch), self.n_neurons), dtype=self.dtype)
 
+    def output(self, state: np.ndarray) -> np.ndarray:
+        """The step's output is the state itself: ``y_t = h_t`` [batch, n_neurons]."""
+        return state
+
     def __call__(self, x_t: Any, h_prev: Any = None) -> np.ndarray:
         """One time step.
 
@@ -197,9 +203,15 @@ class BasicRNNCell:
         )
 
 
-def _initial_state(cell: BasicRNNCell, initial_state: Any, batch: int) -> np.ndarray:
+#: The cells ``static_rnn`` and ``dynamic_rnn`` run (LSTM and GRU: chapter 11).
+Cell = BasicRNNCell | LSTMCell | GRUCell
+
+
+def _initial_state(cell: Cell, initial_state: Any, batch: int) -> Any:
     if initial_state is None:
         return cell.zero_state(batch)
+    if not isinstance(cell, BasicRNNCell):
+        return cell.as_state("initial_state", initial_state, batch)
     state = _as_array("initial_state", initial_state, cell.dtype)
     v.check_state("initial_state", state.shape, batch, cell.n_neurons)
     return state.copy()
@@ -213,11 +225,11 @@ def _lengths(sequence_length: Any, batch: int, n_steps: int) -> np.ndarray | Non
 
 
 def static_rnn(
-    cell: BasicRNNCell,
+    cell: Cell,
     inputs: Sequence[Any],
     initial_state: Any = None,
     sequence_length: Any = None,
-) -> tuple[list[np.ndarray], np.ndarray]:
+) -> tuple[list[np.ndarray], Any]:
     """Unroll ``cell`` over a Python list of per-step inputs: one cell call per step.
 
     Taught in chapter 5 (静态展开). For step ``t`` and instance ``i``::
@@ -226,27 +238,32 @@ def static_rnn(
         y[i, t] = h[i, t]                    if t < sequence_length[i], else 0
         state[i] = h[i, sequence_length[i] - 1]   (initial_state[i] if the length is 0)
 
+    Any cell runs the same way (chapter 11): ``state = cell(x[t], state)``,
+    ``y[t] = cell.output(state)``, each part of the state carried past the end.
+
     Parameters
     ----------
-    cell : BasicRNNCell
+    cell : BasicRNNCell, LSTMCell or GRUCell
     inputs : list of n_steps arrays [batch, n_inputs]
-    initial_state : [batch, n_neurons] or None (zeros)
+    initial_state : [batch, n_neurons] (LSTMCell: a pair (c, h) of them) or None (zeros)
     sequence_length : int [batch] or None (every sequence has n_steps steps)
 
     Returns
     -------
     outputs : list of n_steps arrays [batch, n_neurons]
-    state : [batch, n_neurons]
+    state : [batch, n_neurons] (LSTMCell: an LSTMState(c, h))
     """
-    v.check_cell(cell, BasicRNNCell)
+    v.check_cell_types(cell, (BasicRNNCell, LSTMCell, GRUCell))
     v.check_input_list(inputs)
     xs = [_as_array(f"inputs[{t}]", x, cell.dtype) for t, x in enumerate(inputs)]
     for t, x in enumerate(xs):
         v.check_step_input(f"inputs[{t}]", x.shape, cell.n_inputs)
     v.check_same_step_shapes([x.shape for x in xs])
-    batch = xs[0].shape[0] if xs else _batch_without_steps(initial_state, sequence_length)
+    batch = xs[0].shape[0] if xs else _batch_without_steps(cell, initial_state, sequence_length)
     state = _initial_state(cell, initial_state, batch)
     lengths = _lengths(sequence_length, batch, len(xs))
+    if not isinstance(cell, BasicRNNCell):
+        return _cell_loop(cell, xs, cell, state, lengths)  # one cell call per step
 
     outputs = []
     for t, x in enumerate(xs):
@@ -262,8 +279,39 @@ def static_rnn(
     return outputs, state
 
 
-def _batch_without_steps(initial_state: Any, sequence_length: Any) -> int:
+def _cell_loop(
+    cell: LSTMCell | GRUCell, steps: Any, step: Any, state: Any, lengths: np.ndarray | None
+) -> tuple[list[np.ndarray], Any]:
+    """The loop for any cell: ``state = step(steps[t], state)``, ``y[t] = cell.output(state)``.
+
+    ``step`` is the cell itself (``steps``: the inputs ``x_t``) or ``cell.step``
+    (``steps``: the input terms ``x_t @ Wx + b``, computed for all steps at once).
+    Past ``lengths[i]`` the output is exactly 0 and every part of the state is carried.
+    """
+    outputs = []
+    for t, x in enumerate(steps):
+        new_state = step(x, state)
+        y = cell.output(new_state)
+        if lengths is not None:
+            running = (t < lengths)[:, None]  # [batch, 1]: the instances not yet ended
+            y = np.where(running, y, cell.dtype.type(0))  # past the end: exactly 0
+            new_state = _carry(running, new_state, state)  # past the end: the state is carried
+        state = new_state
+        outputs.append(y)
+    return outputs, state
+
+
+def _carry(running: np.ndarray, new: Any, old: Any) -> Any:
+    """``where(running, new, old)`` for a state: an array, or each part of an LSTMState."""
+    if isinstance(new, LSTMState):
+        return LSTMState(*(np.where(running, n, o) for n, o in zip(new, old, strict=True)))
+    return np.where(running, new, old)
+
+
+def _batch_without_steps(cell: Cell, initial_state: Any, sequence_length: Any) -> int:
     """With no time steps the batch size can only come from the other arguments."""
+    if isinstance(cell, LSTMCell) and isinstance(initial_state, tuple | list):
+        initial_state = initial_state[-1]  # an LSTM state (c, h): the batch is h's first axis
     for value in (initial_state, sequence_length):
         if value is not None and np.ndim(value) >= 1:
             return int(np.shape(value)[0])
@@ -271,13 +319,13 @@ def _batch_without_steps(initial_state: Any, sequence_length: Any) -> int:
 
 
 def dynamic_rnn(
-    cell: BasicRNNCell,
+    cell: Cell,
     X: Any,
     sequence_length: Any = None,
     initial_state: Any = None,
     time_major: bool = False,
     backend: str = "auto",
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, Any]:
     """Run ``cell`` over a whole ``[batch, n_steps, n_inputs]`` array with a loop.
 
     Taught in chapter 6 (动态展开); ``sequence_length`` in chapter 7. Same results as
@@ -299,24 +347,30 @@ def dynamic_rnn(
             outputs[t] = where(running, h_new, 0)
             h = where(running, h_new, h)
 
+    An ``LSTMCell`` or ``GRUCell`` (chapter 11) runs the same loop with
+    ``cell.step`` in place of ``phi(...)`` and ``y[t] = cell.output(state)``; every
+    part of its state (LSTM: ``c`` and ``h``) is carried past the end.
+
     Parameters
     ----------
-    cell : BasicRNNCell
+    cell : BasicRNNCell, LSTMCell or GRUCell
     X : [batch, n_steps, n_inputs] ([n_steps, batch, n_inputs] if ``time_major``)
         Integers are converted to the cell's dtype.
     sequence_length : int [batch] or None
         Each ``0 <= sequence_length[i] <= n_steps``; None means every sequence has
         ``n_steps`` steps.
-    initial_state : [batch, n_neurons] or None (zeros)
+    initial_state : [batch, n_neurons] (LSTMCell: a pair (c, h) of them) or None (zeros)
     time_major : bool
     backend : {"auto", "reference", "loop"}
+        (LSTMCell, GRUCell: ``"auto"`` and ``"reference"``, both the loop.)
         Which code computes the result; all give the same values to float rounding
         and exact zeros past each length. ``"reference"``: the loop above, which
         computes every ``(t, i)`` and selects. ``"loop"``: the fast path of
         :mod:`companion.fast.numpy_packed`, which sorts the batch by length and
         computes only the ``sum(sequence_length)`` valid rows, in place.
-        ``"auto"`` (default): ``"loop"`` for a ragged batch (some length below
-        ``n_steps``), where skipping the padding pays; ``"reference"`` otherwise.
+        ``"auto"`` (default): ``"loop"``, which is faster at every length: on a
+        ragged batch it skips the padding, and at full length it writes every step
+        in place where the reference allocates new arrays (``make bench``).
 
     Returns
     -------
@@ -324,17 +378,23 @@ def dynamic_rnn(
         Batch-major outputs are a transposed view of time-major memory, as
         ``torch.nn.RNN(batch_first=True)`` returns them (except on the fast path
         with padding).
-    state : [batch, n_neurons], a new array
+    state : [batch, n_neurons], a new array (LSTMCell: an LSTMState(c, h))
     """
-    v.check_cell(cell, BasicRNNCell)
-    backend = v.check_backend(backend, v.NUMPY_BACKENDS)
+    v.check_cell_types(cell, (BasicRNNCell, LSTMCell, GRUCell))
+    gated = not isinstance(cell, BasicRNNCell)
+    backend = v.check_backend(backend, ("auto", "reference") if gated else v.NUMPY_BACKENDS)
     X = _as_array("X", X, cell.dtype)
     v.check_sequence_input(X.shape, cell.n_inputs, time_major)
     n_steps, batch = X.shape[:2] if time_major else X.shape[1::-1]
     h0 = _initial_state(cell, initial_state, batch)
     lengths = _lengths(sequence_length, batch, n_steps)
-    ragged = lengths is not None and bool(np.any(lengths < n_steps))
-    if backend == "loop" or (backend == "auto" and ragged):
+    if gated:
+        # LSTM, GRU (chapter 11): every step's input term in one product, then any cell's loop.
+        X_tm = X if time_major else X.transpose(1, 0, 2)
+        ys, state = _cell_loop(cell, cell.input_term(X_tm), cell.step, h0, lengths)
+        outputs = np.stack(ys) if ys else np.zeros((0, batch, cell.n_neurons), cell.dtype)
+        return (outputs if time_major else outputs.transpose(1, 0, 2)), state
+    if backend in ("loop", "auto"):
         return packed_dynamic_rnn(
             X, h0, lengths, cell.Wx, cell.Wy, cell.b, cell.nonlinearity, time_major
         )

@@ -33,12 +33,21 @@ import numpy as np
 import torch
 
 from companion import validation as v
+from companion.cells.torch_cells import GRUCell, LSTMCell, LSTMState
 from companion.fast import cudnn
 from companion.fast.torch_packed import packed_dynamic_rnn
 from companion.numpy_rnn import init_weights
 from companion.torch_interop import torch_rnn_from_weights, weights_from_torch_rnn
 
-__all__ = ["BasicRNNCell", "as_tensor", "dynamic_rnn", "static_rnn"]
+__all__ = [
+    "BasicRNNCell",
+    "GRUCell",
+    "LSTMCell",
+    "LSTMState",
+    "as_tensor",
+    "dynamic_rnn",
+    "static_rnn",
+]
 
 
 def as_tensor(name: str, value: Any, cell: BasicRNNCell) -> torch.Tensor:
@@ -211,6 +220,10 @@ class BasicRNNCell(torch.nn.Module):
         batch = v.check_batch_size(batch)
         return torch.zeros(batch, self.n_neurons, dtype=self.dtype, device=self.device)
 
+    def output(self, state: torch.Tensor) -> torch.Tensor:
+        """The step's output is the state itself: ``y_t = h_t`` [batch, n_neurons]."""
+        return state
+
     def forward(self, x_t: Any, h_prev: Any = None) -> torch.Tensor:
         """One time step: ``x_t`` [batch, n_inputs], ``h_prev`` [batch, n_neurons] or None
         (zeros) → ``h_t`` [batch, n_neurons]."""
@@ -229,9 +242,15 @@ class BasicRNNCell(torch.nn.Module):
         )
 
 
-def _initial_state(cell: BasicRNNCell, initial_state: Any, batch: int) -> torch.Tensor:
+#: The cells ``static_rnn`` and ``dynamic_rnn`` run (LSTM and GRU: chapter 11).
+Cell = BasicRNNCell | LSTMCell | GRUCell
+
+
+def _initial_state(cell: Cell, initial_state: Any, batch: int) -> Any:
     if initial_state is None:
         return cell.zero_state(batch)
+    if not isinstance(cell, BasicRNNCell):
+        return cell.as_state("initial_state", initial_state, batch)
     state = as_tensor("initial_state", initial_state, cell)
     v.check_state("initial_state", v.shape_of(state), batch, cell.n_neurons)
     return state
@@ -246,8 +265,10 @@ def _lengths(sequence_length: Any, batch: int, n_steps: int) -> np.ndarray | Non
     return v.check_sequence_length(np.asarray(sequence_length), kind, batch, n_steps)
 
 
-def _batch_without_steps(initial_state: Any, sequence_length: Any) -> int:
+def _batch_without_steps(cell: Cell, initial_state: Any, sequence_length: Any) -> int:
     """With no time steps the batch size can only come from the other arguments."""
+    if isinstance(cell, LSTMCell) and isinstance(initial_state, tuple | list):
+        initial_state = initial_state[-1]  # an LSTM state (c, h): the batch is h's first axis
     for value in (initial_state, sequence_length):
         if value is not None and np.ndim(value) >= 1:
             return int(value.shape[0]) if isinstance(value, torch.Tensor) else len(value)
@@ -255,36 +276,39 @@ def _batch_without_steps(initial_state: Any, sequence_length: Any) -> int:
 
 
 def static_rnn(
-    cell: BasicRNNCell,
+    cell: Cell,
     inputs: Sequence[Any],
     initial_state: Any = None,
     sequence_length: Any = None,
-) -> tuple[list[torch.Tensor], torch.Tensor]:
+) -> tuple[list[torch.Tensor], Any]:
     """Unroll ``cell`` over a Python list of per-step inputs: one cell call per step.
 
     Taught in chapter 5 (静态展开); semantics as :func:`companion.numpy_rnn.static_rnn`.
 
     Parameters
     ----------
-    cell : BasicRNNCell
+    cell : BasicRNNCell, LSTMCell or GRUCell
     inputs : list of n_steps tensors [batch, n_inputs]
-    initial_state : [batch, n_neurons] or None (zeros)
+    initial_state : [batch, n_neurons] (LSTMCell: a pair (c, h) of them) or None (zeros)
     sequence_length : int [batch] or None
 
     Returns
     -------
     outputs : list of n_steps tensors [batch, n_neurons] (exactly 0 past each length)
-    state : [batch, n_neurons], the state after each instance's last valid step
+    state : [batch, n_neurons] (LSTMCell: an LSTMState(c, h)), the state after each
+        instance's last valid step
     """
-    v.check_cell(cell, BasicRNNCell)
+    v.check_cell_types(cell, (BasicRNNCell, LSTMCell, GRUCell))
     v.check_input_list(inputs)
     xs = [as_tensor(f"inputs[{t}]", x, cell) for t, x in enumerate(inputs)]
     for t, x in enumerate(xs):
         v.check_step_input(f"inputs[{t}]", v.shape_of(x), cell.n_inputs)
     v.check_same_step_shapes([v.shape_of(x) for x in xs])
-    batch = xs[0].shape[0] if xs else _batch_without_steps(initial_state, sequence_length)
+    batch = xs[0].shape[0] if xs else _batch_without_steps(cell, initial_state, sequence_length)
     state = _initial_state(cell, initial_state, batch)
     lengths = _lengths(sequence_length, batch, len(xs))
+    if not isinstance(cell, BasicRNNCell):
+        return _cell_loop(cell, xs, cell, state, lengths)  # one cell call per step
     if lengths is not None:
         lengths = torch.as_tensor(lengths, device=cell.device)
 
@@ -302,15 +326,46 @@ def static_rnn(
     return outputs, state
 
 
+def _cell_loop(
+    cell: LSTMCell | GRUCell, steps: Any, step: Any, state: Any, lengths: np.ndarray | None
+) -> tuple[list[torch.Tensor], Any]:
+    """The loop for any cell: ``state = step(steps[t], state)``, ``y[t] = cell.output(state)``.
+
+    ``step`` is the cell itself (``steps``: the inputs ``x_t``) or ``cell.step``
+    (``steps``: the input terms ``x_t @ Wx + b``, computed for all steps at once).
+    Past ``lengths[i]`` the output is exactly 0 and every part of the state is carried.
+    """
+    if lengths is not None:
+        lengths = torch.as_tensor(lengths, device=cell.device)
+    outputs = []
+    for t, x in enumerate(steps):
+        new_state = step(x, state)
+        y = cell.output(new_state)
+        if lengths is not None:
+            running = (t < lengths)[:, None]  # [batch, 1]: the instances not yet ended
+            y = torch.where(running, y, 0.0)  # past the end: exactly 0
+            new_state = _carry(running, new_state, state)  # past the end: the state is carried
+        state = new_state
+        outputs.append(y)
+    return outputs, state
+
+
+def _carry(running: torch.Tensor, new: Any, old: Any) -> Any:
+    """``where(running, new, old)`` for a state: a tensor, or each part of an LSTMState."""
+    if isinstance(new, LSTMState):
+        return LSTMState(*(torch.where(running, n, o) for n, o in zip(new, old, strict=True)))
+    return torch.where(running, new, old)
+
+
 def dynamic_rnn(
-    cell: BasicRNNCell,
+    cell: Cell,
     X: Any,
     sequence_length: Any = None,
     initial_state: Any = None,
     time_major: bool = False,
     swap_memory: bool = False,
     backend: str = "loop",
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, Any]:
     """Run ``cell`` over a whole ``[batch, n_steps, n_inputs]`` tensor with a loop.
 
     Taught in chapter 6 (动态展开) and chapter 7 (``sequence_length``); semantics
@@ -335,12 +390,15 @@ def dynamic_rnn(
 
     Parameters
     ----------
-    cell : BasicRNNCell
+    cell : BasicRNNCell, LSTMCell or GRUCell
+        An LSTM or GRU cell (chapter 11) runs the same loop with ``cell.step`` in
+        place of ``phi(...)`` and ``y[t] = cell.output(state)``, every part of its
+        state carried past the end.
     X : [batch, n_steps, n_inputs] ([n_steps, batch, n_inputs] if ``time_major``)
         Tensor (on the cell's device), array or list; integers are converted.
     sequence_length : int [batch] (tensor, array or list) or None
         Each ``0 <= sequence_length[i] <= n_steps``; None means full length.
-    initial_state : [batch, n_neurons] or None (zeros)
+    initial_state : [batch, n_neurons] (LSTMCell: a pair (c, h) of them) or None (zeros)
     time_major : bool
     swap_memory : bool
         Keep the tensors saved for the backward pass in CPU memory
@@ -356,17 +414,24 @@ def dynamic_rnn(
         ``(t, i)`` computed and selected, autograd recording each step.
         ``"cudnn"``: the whole recurrence in one fused cuDNN call (the cell must be
         on a CUDA device); ``"auto"``: cuDNN where available, else ``"loop"``
-        (:mod:`companion.fast.cudnn`, appendix 性能).
+        (:mod:`companion.fast.cudnn`, appendix 性能). For LSTMCell and GRUCell,
+        ``"loop"`` and ``"auto"`` run the loop with every step's ``x_t @ Wx + b``
+        computed in one product first, ``"reference"`` calls the cell at each step,
+        and ``"cudnn"`` is refused (``cell.to_torch()`` gives ``nn.LSTM``/``nn.GRU``).
 
     Returns
     -------
     outputs : [batch, n_steps, n_neurons] ([n_steps, batch, n_neurons] if ``time_major``)
         Without padding, batch-major outputs are a transposed view of time-major
         memory, as ``torch.nn.RNN(batch_first=True)`` returns them.
-    state : [batch, n_neurons]
+    state : [batch, n_neurons] (LSTMCell: an LSTMState(c, h))
     """
-    v.check_cell(cell, BasicRNNCell)
-    backend = cudnn.resolve_backend(backend, cell.device)
+    v.check_cell_types(cell, (BasicRNNCell, LSTMCell, GRUCell))
+    gated = not isinstance(cell, BasicRNNCell)
+    if gated:
+        backend = v.check_gated_backend(backend, type(cell).__name__)
+    else:
+        backend = cudnn.resolve_backend(backend, cell.device)
     X = as_tensor("X", X, cell)
     v.check_sequence_input(v.shape_of(X), cell.n_inputs, time_major)
     n_steps, batch = X.shape[:2] if time_major else X.shape[1::-1]
@@ -379,6 +444,16 @@ def dynamic_rnn(
         else contextlib.nullcontext()
     )
     with saving:
+        if gated:
+            # LSTM, GRU (chapter 11): any cell's loop, differentiated by autograd. "loop" and
+            # "auto" compute every step's input term in one product; "reference" calls the cell.
+            X_tm = X if time_major else X.transpose(0, 1)
+            if backend == "reference":
+                ys, state = _cell_loop(cell, X_tm, cell, h0, lengths)
+            else:
+                ys, state = _cell_loop(cell, cell.input_term(X_tm), cell.step, h0, lengths)
+            outputs = torch.stack(ys) if ys else X_tm.new_zeros(0, batch, cell.n_neurons)
+            return (outputs if time_major else outputs.transpose(0, 1)), state
         if backend != "reference":
             weights = (cell.Wx, cell.Wy, cell.b, cell.nonlinearity)
             return packed_dynamic_rnn(X, h0, lengths, *weights, time_major, backend == "cudnn")

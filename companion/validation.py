@@ -62,9 +62,48 @@ def check_positive_int(name: str, value: Any) -> int:
     return check_int(name, value, 1)
 
 
+def check_positive_number(name: str, value: Any) -> float:
+    """A step size or a bound (``lr``, ``max_norm``, ``eps``): a finite real number > 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a number > 0; got {type(value).__name__} {value!r}")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0; got {value}")
+    return float(value)
+
+
+def check_seed(seed: Any) -> np.random.Generator:
+    """A data generator's ``seed``: an int or a ``numpy.random.Generator`` (used as is)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(
+            f"seed must be an int or a numpy.random.Generator; got {type(seed).__name__}"
+        )
+    return np.random.default_rng(seed)
+
+
+def check_array_list(name: str, values: Any) -> list:
+    """Gradients or parameters: a list (or tuple) of arrays or tensors, returned as a list."""
+    if not isinstance(values, list | tuple):
+        raise TypeError(
+            f"{name} must be a list (or tuple) of arrays or tensors; got {type(values).__name__}"
+        )
+    for i, value in enumerate(values):
+        if not hasattr(value, "shape"):
+            raise TypeError(f"{name}[{i}] must be an array or a tensor; got {type(value).__name__}")
+    return list(values)
+
+
 def check_batch_size(batch: Any) -> int:
     """``zero_state``'s ``batch``: an ``int`` >= 0 (an empty batch is allowed)."""
     return check_int("batch", batch, 0)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """A switch such as ``GRUCell``'s ``reset_after``: ``True`` or ``False``, nothing else."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a bool (True or False); got {type(value).__name__}")
+    return bool(value)
 
 
 def check_integer_kind(name: str, value: Any, what: str) -> None:
@@ -83,6 +122,13 @@ def check_cell(cell: Any, cls: type) -> None:
         )
 
 
+def check_cell_types(cell: Any, classes: Sequence[type]) -> None:
+    """``cell`` must be an instance of one of ``classes`` (``BasicRNNCell``, ``LSTMCell``, ...)."""
+    if not isinstance(cell, tuple(classes)):
+        names = ", ".join(f"{cls.__module__}.{cls.__qualname__}" for cls in classes)
+        raise TypeError(f"cell must be one of {names}; got {type(cell).__name__}")
+
+
 def check_backend(backend: Any, allowed: Sequence[str]) -> str:
     """``dynamic_rnn``'s ``backend``: one of ``allowed`` (:data:`NUMPY_BACKENDS`, ...)."""
     allowed = tuple(allowed)
@@ -90,6 +136,17 @@ def check_backend(backend: Any, allowed: Sequence[str]) -> str:
         raise TypeError(f"backend must be a str, one of {allowed}; got {type(backend).__name__}")
     if backend not in allowed:
         raise ValueError(f"backend must be one of {allowed}; got {backend!r}")
+    return backend
+
+
+def check_gated_backend(backend: Any, cell_name: str) -> str:
+    """torch ``dynamic_rnn``'s ``backend`` for an LSTM or GRU cell: not ``"cudnn"``."""
+    backend = check_backend(backend, TORCH_BACKENDS)
+    if backend == "cudnn":
+        raise ValueError(
+            f"backend='cudnn' runs only BasicRNNCell; for a {cell_name} use backend='loop' "
+            "(or 'auto'), or cell.to_torch() for PyTorch's fused nn.LSTM / nn.GRU"
+        )
     return backend
 
 
@@ -213,6 +270,51 @@ def check_weights(Wx_shape: Sequence[int], Wy_shape: Sequence[int], b_shape: Seq
     check_rank_and_sizes("b", b_shape, ("n_neurons",), (n_neurons,))
 
 
+def check_gate_weights(
+    n_gates: int,
+    Wx_shape: Sequence[int],
+    Wy_shape: Sequence[int],
+    bias_shapes: dict[str, Sequence[int]],
+) -> None:
+    """Shapes of a gated cell's weights (chapter 11): one column block per gate.
+
+    ``Wx`` [n_inputs, n_gates * n_neurons], ``Wy`` [n_neurons, n_gates * n_neurons]
+    and every bias [n_gates * n_neurons] (LSTM: 4 gates i, f, g, o; GRU: 3 gates r, z, n).
+    ``n_neurons`` is read from ``Wy``'s rows.
+    """
+    columns = f"{n_gates} * n_neurons"
+    check_rank_and_sizes("Wy", Wy_shape, ("n_neurons", columns), (None, None))
+    n_neurons = Wy_shape[0]
+    if n_neurons < 1 or Wy_shape[1] != n_gates * n_neurons:
+        raise ValueError(
+            f"Wy must have shape [n_neurons, {columns}] with n_neurons >= 1; got {_fmt(Wy_shape)}"
+        )
+    check_rank_and_sizes("Wx", Wx_shape, ("n_inputs", columns), (None, n_gates * n_neurons))
+    if Wx_shape[0] < 1:
+        raise ValueError(
+            f"Wx must have shape [n_inputs, {columns}] with n_inputs >= 1; got {_fmt(Wx_shape)}"
+        )
+    for name, shape in bias_shapes.items():
+        check_rank_and_sizes(name, shape, (columns,), (n_gates * n_neurons,))
+
+
+def check_tf1_kernel(name: str, shape: Sequence[int], n_gates: int) -> tuple[int, int]:
+    """A TensorFlow 1.x kernel [n_inputs + n_neurons, n_gates * n_neurons] (rows: x, then h).
+
+    Returns ``(n_inputs, n_neurons)``.
+    """
+    dims = ("n_inputs + n_neurons", f"{n_gates} * n_neurons")
+    check_rank_and_sizes(name, shape, dims, (None, None))
+    rows, columns = shape
+    n_neurons = columns // n_gates
+    if n_neurons < 1 or columns != n_gates * n_neurons or rows <= n_neurons:
+        raise ValueError(
+            f"{name} must have shape [n_inputs + n_neurons, {n_gates} * n_neurons] with "
+            f"n_inputs >= 1 and n_neurons >= 1; got {_fmt(shape)}"
+        )
+    return rows - n_neurons, n_neurons
+
+
 def check_finite(name: str, all_finite: bool) -> None:
     """Weights with NaN or inf would silently poison every output."""
     if not all_finite:
@@ -227,6 +329,19 @@ def check_step_input(name: str, shape: Sequence[int], n_inputs: int) -> None:
 def check_state(name: str, shape: Sequence[int], batch: int, n_neurons: int) -> None:
     """A hidden state (``h_prev``, ``initial_state``): ``[batch, n_neurons]``."""
     check_rank_and_sizes(name, shape, ("batch", "n_neurons"), (batch, n_neurons))
+
+
+def check_state_pair(name: str, state: Any, batch: int, n_neurons: int) -> None:
+    """An LSTM state (chapter 11): a pair ``(c, h)`` -- an ``LSTMState`` or any 2-tuple/list.
+
+    Only the structure is checked here; each part is then checked with
+    :func:`check_state` as ``{name}.c`` and ``{name}.h`` ([batch, n_neurons] each).
+    """
+    expected = f"a pair (c, h) of [batch, n_neurons] = [{batch}, {n_neurons}] arrays"
+    if not isinstance(state, tuple | list):
+        raise TypeError(f"{name} must be {expected} (an LSTMState); got {type(state).__name__}")
+    if len(state) != 2:
+        raise ValueError(f"{name} must be {expected}; got a {type(state).__name__} of {len(state)}")
 
 
 def check_input_list(inputs: Any) -> None:

@@ -179,8 +179,6 @@ NO_RECURRENCE = Exercise(
 
         outputs = tanh(X @ Wx + b)      (one dense layer applied to every time step)
 
-    compared with ``dynamic_rnn(BasicRNNCell.from_weights(Wx, 0, b), X)``.
-
     Inputs: ``Wx`` [n_inputs, n_neurons], ``b`` [n_neurons], ``X`` [batch, n_steps, n_inputs].
     Outputs: ``outputs`` [batch, n_steps, n_neurons].
     """,

@@ -11,7 +11,8 @@ chapter's example (integer inputs, standard-normal weights, ``b = 0``); case 3 h
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -62,21 +63,23 @@ def _right(t, xs, ys, Wx, Wy, b):
     return np.tanh(_recurrent(t, ys, Wy) + xs[t] @ Wx + b)
 
 
+def _wrong_at(steps: Container[int], wrong: Callable[..., Any]) -> Callable[..., Any]:
+    """A step that is ``wrong`` at the time steps in ``steps`` and right at the others."""
+    return lambda t, *args: wrong(t, *args) if t in steps else _right(t, *args)
+
+
+def _run_steps(step: Callable[..., np.ndarray], *args: Any) -> tuple[np.ndarray, ...]:
+    *xs, Wx, Wy, b = (np.asarray(a, dtype=np.float64) for a in args)
+    ys: list[np.ndarray] = []
+    for t in range(len(xs)):
+        ys.append(step(t, xs, ys, Wx, Wy, b))
+    return tuple(ys)
+
+
 def _unrolled(*rows: str | Callable[..., np.ndarray]) -> list[Mistake]:
     """Mistakes of the hand-unrolled loop (``text, step, text, step, ...``), each
     running its ``step`` for t = 0, 1, ..."""
-
-    def loop(step: Callable[..., np.ndarray]) -> Callable[..., tuple[np.ndarray, ...]]:
-        def compute(*args: Any) -> tuple[np.ndarray, ...]:
-            *xs, Wx, Wy, b = (np.asarray(a, dtype=np.float64) for a in args)
-            ys: list[np.ndarray] = []
-            for t in range(len(xs)):
-                ys.append(step(t, xs, ys, Wx, Wy, b))
-            return tuple(ys)
-
-        return compute
-
-    return [Mistake(m.text, loop(m.compute)) for m in Mistake.table(*rows)]
+    return [Mistake(m.text, partial(_run_steps, m.compute)) for m in Mistake.table(*rows)]
 
 
 def _common_mistakes(n_x: int) -> list[Mistake]:
@@ -104,20 +107,14 @@ def _common_mistakes(n_x: int) -> list[Mistake]:
         "忘了 tanh。每一步都要经过激活函数：Yt = tanh(…)。",
         lambda t, xs, ys, Wx, Wy, b: r(t, ys, Wy) + xs[t] @ Wx + b,
         "只在第 0 步用了 tanh。之后的每一步同样要经过 tanh。",
-        lambda t, xs, ys, Wx, Wy, b: (
-            _right(t, xs, ys, Wx, Wy, b) if t == 0 else r(t, ys, Wy) + xs[t] @ Wx + b
-        ),
+        _wrong_at(range(1, n_x), lambda t, xs, ys, Wx, Wy, b: r(t, ys, Wy) + xs[t] @ Wx + b),
         "忘了偏置 b。每一步的括号里都要加上 b（形状 [n_neurons]，按行广播）。",
         lambda t, xs, ys, Wx, Wy, b: np.tanh(r(t, ys, Wy) + xs[t] @ Wx),
         f"第 {last} 步漏掉了循环项 Y{last - 1} @ Wy。没有循环项，这一步就记不住之前的输入："
         "Yt = tanh(Y(t-1) @ Wy + Xt @ Wx + b)。",
-        lambda t, xs, ys, Wx, Wy, b: (
-            np.tanh(xs[t] @ Wx + b) if t == last else _right(t, xs, ys, Wx, Wy, b)
-        ),
+        _wrong_at({last}, lambda t, xs, ys, Wx, Wy, b: np.tanh(xs[t] @ Wx + b)),
         f"第 {last} 步漏掉了输入项 X{last} @ Wx。每一步都要加上当前输入的贡献 Xt @ Wx。",
-        lambda t, xs, ys, Wx, Wy, b: (
-            np.tanh(ys[t - 1] @ Wy + b) if t == last else _right(t, xs, ys, Wx, Wy, b)
-        ),
+        _wrong_at({last}, lambda t, xs, ys, Wx, Wy, b: np.tanh(ys[t - 1] @ Wy + b)),
     )
 
 
@@ -151,13 +148,9 @@ THREE_STEP_RNN = Exercise(
     # Mistakes that only appear once there is a third step come first.
     mistakes=_unrolled(
         "第 2 步的循环项用了 Y0（应为 Y1）。循环只回看一步：Y2 = tanh(Y1 @ Wy + X2 @ Wx + b)。",
-        lambda t, xs, ys, Wx, Wy, b: (
-            np.tanh(ys[0] @ Wy + xs[2] @ Wx + b) if t == 2 else _right(t, xs, ys, Wx, Wy, b)
-        ),
+        _wrong_at({2}, lambda t, xs, ys, Wx, Wy, b: np.tanh(ys[0] @ Wy + xs[2] @ Wx + b)),
         "第 2 步输入了 X1（应为 X2）。第 2 步的输入是 X2。",
-        lambda t, xs, ys, Wx, Wy, b: (
-            np.tanh(ys[1] @ Wy + xs[1] @ Wx + b) if t == 2 else _right(t, xs, ys, Wx, Wy, b)
-        ),
+        _wrong_at({2}, lambda t, xs, ys, Wx, Wy, b: np.tanh(ys[1] @ Wy + xs[1] @ Wx + b)),
     )
     + _common_mistakes(3),
     outputs={"Y0": _AXES, "Y1": _AXES, "Y2": _AXES},
@@ -205,8 +198,6 @@ TWO_STEP_GRADS = Exercise(
         D0 = dL/dZ0 = (D1 @ Wy.T) * (1 - Y0**2)    (back through Wy, then tanh at step 0)
         dWy = Y0.T @ D1                            (Wy is used at step 1 only)
         dWx = X1.T @ D1 + X0.T @ D0                (Wx is used at both steps)
-
-    compared with PyTorch's autograd (float64).
 
     Inputs: ``X0``, ``X1`` [batch, n_inputs] (integers in one case), ``Wx``
     [n_inputs, n_neurons], ``Wy`` [n_neurons, n_neurons], ``b`` [n_neurons].

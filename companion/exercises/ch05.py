@@ -203,7 +203,7 @@ NODE_COUNT = Formula(
         lambda n_steps, n_inputs, n_neurons: 5 * n_steps + 6,
     ),
 )
-check_node_count = NODE_COUNT.checker("check_node_count")
+check_node_count = NODE_COUNT.checker("check_node_count", with_backend=False)
 
 
 @cache
@@ -259,4 +259,4 @@ SAVED_BYTES = Formula(
         lambda B, T, I, N: 4 * B * ((I + N) * T + N) + 4 * (I * N + N * N + N),
     ),
 )
-check_saved_bytes = SAVED_BYTES.checker("check_saved_bytes")
+check_saved_bytes = SAVED_BYTES.checker("check_saved_bytes", with_backend=False)

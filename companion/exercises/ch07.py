@@ -33,10 +33,6 @@ def _keep(outputs: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return np.where(keep[:, :, None], outputs, 0.0)
 
 
-def _steps(outputs: np.ndarray) -> np.ndarray:
-    return np.arange(outputs.shape[1])[None, :]
-
-
 def _keras_copy_forward(outputs: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Past the end, repeat the last valid output (zeros for length 0): what a Keras
     recurrent layer does by default when it receives a mask."""
@@ -88,10 +84,10 @@ MASK_OUTPUTS = Exercise(
         _keras_copy_forward,
         "掩码差了一步：多保留了一个填充时间步。长度为 n 的序列，"
         "有效时间步是 t = 0, …, n-1，条件应是 t < n 而不是 t <= n。",
-        lambda outputs, lengths: _keep(outputs, _steps(outputs) <= lengths[:, None]),
+        lambda outputs, lengths: _keep(outputs, np.arange(outputs.shape[1]) <= lengths[:, None]),
         "掩码差了一步：丢掉了最后一个有效时间步。长度为 n 的序列，"
         "最后一个有效时间步是 t = n-1，它的输出要保留：条件应是 t < n。",
-        lambda outputs, lengths: _keep(outputs, _steps(outputs) < lengths[:, None] - 1),
+        lambda outputs, lengths: _keep(outputs, np.arange(outputs.shape[1]) < lengths[:, None] - 1),
         "沿错误的轴做了掩码（掩码是 [n_steps, batch]，却按 [batch, n_steps] 使用）。"
         "outputs 是批量优先的 [batch, n_steps, n_neurons]：掩码的第 0 轴应是实例、"
         "第 1 轴是时间步，即 mask[i, t] = t < lengths[i]。",
@@ -139,11 +135,7 @@ def _at_step(outputs: np.ndarray, steps: np.ndarray) -> np.ndarray:
 
 
 def _final_reference(outputs, lengths, initial_state):
-    """The state after step ``lengths[i] - 1`` (``initial_state[i]`` for length 0).
-
-    Valid outputs do not depend on later (padded) steps, so this equals the
-    ``state`` that ``dynamic_rnn(..., sequence_length=lengths)`` returns.
-    """
+    """The state after step ``lengths[i] - 1`` (``initial_state[i]`` for length 0)."""
     last = _at_step(outputs, np.maximum(lengths - 1, 0))
     return np.where((lengths > 0)[:, None], last, initial_state)
 

@@ -187,15 +187,28 @@ def _not_a_function(title: str, fn: Any) -> CheckResult:
     return CheckResult(title, False, [f"请传入一个函数，而不是 {type(fn).__name__}。"])
 
 
-def _named(check: Callable[..., CheckResult], name: str, doc: str) -> Callable[..., CheckResult]:
-    check.__name__ = check.__qualname__ = name
-    check.__doc__ = doc
-    return check
-
-
 # The engine
+class _Checkable:
+    """What :class:`Exercise` and :class:`Formula` share: the public checker made from one."""
+
+    def checker(self, name: str, *, with_backend: bool = True) -> Callable[..., CheckResult]:
+        """The chapter's public ``name(fn, backend="numpy")`` (``name(fn)`` without
+        ``with_backend``), documented by the exercise's ``doc``."""
+
+        def check(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
+            return self.check(fn, backend)
+
+        def check_numpy(fn: Callable[..., Any]) -> CheckResult:
+            return self.check(fn)
+
+        public = check if with_backend else check_numpy
+        public.__name__ = public.__qualname__ = name
+        public.__doc__ = self.doc
+        return public
+
+
 @dataclass(frozen=True)
-class Exercise:
+class Exercise(_Checkable):
     """One code exercise as data; :meth:`check` runs a reader's function on it.
 
     Attributes
@@ -222,18 +235,6 @@ class Exercise:
     prepare: Callable[[Any, Mapping[str, Any]], Any] | None = None
     index_hint: str | None = None
     atol: float = 1e-5
-
-    def checker(self, name: str, *, numpy_only: bool = False) -> Callable[..., CheckResult]:
-        """The chapter's public ``name(fn, backend="numpy")`` (``name(fn)`` if ``numpy_only``),
-        documented by ``doc``."""
-
-        def check(fn: Callable[..., Any], backend: str = "numpy") -> CheckResult:
-            return self.check(fn, backend)
-
-        def check_numpy(fn: Callable[..., Any]) -> CheckResult:
-            return self.check(fn)
-
-        return _named(check_numpy if numpy_only else check, name, self.doc)
 
     def check(self, fn: Any, backend: str = "numpy") -> CheckResult:
         """Run ``fn`` on every case; the first failing case stops the check, so the
@@ -294,7 +295,7 @@ class Exercise:
 
 
 @dataclass(frozen=True)
-class Formula:
+class Formula(_Checkable):
     """An exercise whose answer is a number predicted by a formula, checked against
     a measurement: ``fn(*case) == measure(*case)`` for every case.
 
@@ -312,14 +313,6 @@ class Formula:
     unit: str
     quantity: str
     explain: Callable[[Callable[..., Any], tuple[int, ...], float], str | None] | None = None
-
-    def checker(self, name: str) -> Callable[..., CheckResult]:
-        """The chapter's public ``name(fn)``, documented by ``doc``."""
-
-        def check(fn: Callable[..., Any]) -> CheckResult:
-            return self.check(fn)
-
-        return _named(check, name, self.doc)
 
     def check(self, fn: Any) -> CheckResult:
         """Compare ``fn(*case)`` with the measurement, case by case."""

@@ -1,0 +1,15 @@
+"""Synthetic tasks for the training chapters, generated from a seed (no downloads).
+
+* :mod:`~companion.data.echo` -- :func:`echo_task`: repeat the input of ``delay``
+  steps ago (chapter 9, truncated BPTT);
+* :mod:`~companion.data.adding` -- :func:`adding_problem`: add the two marked
+  numbers of a long sequence (chapter 11, LSTM and GRU).
+
+Both return float64 NumPy arrays, batch-major, and the same arrays for the same
+seed. This package does not import torch.
+"""
+
+from companion.data.adding import MEAN_PREDICTOR_MSE, adding_problem
+from companion.data.echo import echo_task
+
+__all__ = ["MEAN_PREDICTOR_MSE", "adding_problem", "echo_task"]
