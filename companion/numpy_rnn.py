@@ -33,6 +33,7 @@ import numpy as np
 
 from companion import validation as v
 from companion.cells.numpy_cells import GRUCell, LSTMCell, LSTMState
+from companion.fast.numpy_gated import gated_dynamic_rnn
 from companion.fast.numpy_packed import packed_dynamic_rnn
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -370,7 +371,9 @@ def dynamic_rnn(
         computes only the ``sum(sequence_length)`` valid rows, in place.
         ``"auto"`` (default): ``"loop"``, which is faster at every length: on a
         ragged batch it skips the padding, and at full length it writes every step
-        in place where the reference allocates new arrays (``make bench``).
+        in place where the reference allocates new arrays (``make bench``). For an
+        LSTMCell or GRUCell ``"loop"`` is :mod:`companion.fast.numpy_gated`, the same
+        masked loop with every step written in place.
 
     Returns
     -------
@@ -382,15 +385,19 @@ def dynamic_rnn(
     """
     v.check_cell_types(cell, (BasicRNNCell, LSTMCell, GRUCell))
     gated = not isinstance(cell, BasicRNNCell)
-    backend = v.check_backend(backend, ("auto", "reference") if gated else v.NUMPY_BACKENDS)
+    backend = v.check_backend(backend, v.NUMPY_BACKENDS)
     X = _as_array("X", X, cell.dtype)
     v.check_sequence_input(X.shape, cell.n_inputs, time_major)
     n_steps, batch = X.shape[:2] if time_major else X.shape[1::-1]
     h0 = _initial_state(cell, initial_state, batch)
     lengths = _lengths(sequence_length, batch, n_steps)
     if gated:
-        # LSTM, GRU (chapter 11): every step's input term in one product, then any cell's loop.
+        # LSTM, GRU (chapter 11): every step's input term in one product, then any cell's loop
+        # -- or its in-place twin, companion.fast.numpy_gated (the default).
         X_tm = X if time_major else X.transpose(1, 0, 2)
+        if backend in ("loop", "auto"):
+            outputs, state = gated_dynamic_rnn(cell, X_tm, h0, lengths)
+            return (outputs if time_major else outputs.transpose(1, 0, 2)), state
         ys, state = _cell_loop(cell, cell.input_term(X_tm), cell.step, h0, lengths)
         outputs = np.stack(ys) if ys else np.zeros((0, batch, cell.n_neurons), cell.dtype)
         return (outputs if time_major else outputs.transpose(1, 0, 2)), state

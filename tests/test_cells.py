@@ -436,8 +436,8 @@ def test_sizes_and_dtype_are_checked(backend):
 
 def test_backends_a_gated_cell_does_not_run():
     cell = numpy_rnn.LSTMCell(3, 5, seed=0)
-    with pytest.raises(ValueError, match=r"backend must be one of \('auto', 'reference'\)"):
-        numpy_rnn.dynamic_rnn(cell, np.zeros((2, 4, 3)), backend="loop")
+    with pytest.raises(ValueError, match=r"backend must be one of"):
+        numpy_rnn.dynamic_rnn(cell, np.zeros((2, 4, 3)), backend="cudnn")
     t_cell = torch_rnn.GRUCell(3, 5, seed=0)
     with pytest.raises(ValueError, match="backend='cudnn' runs only BasicRNNCell; for a GRUCell"):
         torch_rnn.dynamic_rnn(t_cell, np.zeros((2, 4, 3)), backend="cudnn")

@@ -8,6 +8,7 @@ the same function faster and is tested against it (``tests/test_fast_paths.py``)
 * :mod:`companion.fast.packing` -- the plan: sort the batch by length, so that the
   instances running at step ``t`` are a prefix; pure NumPy;
 * :mod:`companion.fast.numpy_packed` -- the NumPy recurrence on packed rows, in place;
+* :mod:`companion.fast.numpy_gated` -- the NumPy LSTM and GRU loops, in place (chapter 11);
 * :mod:`companion.fast.torch_packed` -- the same in PyTorch, with a hand-written
   backward pass (back-propagation through time) as ``autograd.Function`` s;
 * :mod:`companion.fast.cudnn` -- PyTorch's fused RNN kernel (cuDNN on a GPU).
