@@ -1,6 +1,6 @@
 """The fast PyTorch path of :func:`companion.torch_rnn.dynamic_rnn`: packed rows, BPTT by hand.
 
-Taught in chapter 7 (packing); back-propagation through time is Part II's (planned);
+Taught in chapter 7 (packing) and chapter 9 (back-propagation through time);
 the reference it must agree with is the autograd loop of
 ``companion.torch_rnn.dynamic_rnn(..., backend="reference")`` (chapter 6).
 

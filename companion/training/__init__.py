@@ -5,6 +5,8 @@ and chapter 11 (LSTM 与 GRU). One idea per module:
 
 * :mod:`~companion.training.bptt` -- :func:`forward` / :func:`backward`:
   back-propagation through time for the basic cell, in NumPy (chapter 9);
+* :mod:`~companion.training.jacobians` -- Jacobian products and gradient norms against
+  distance, spectral radius (chapter 10);
 * :mod:`~companion.training.gradcheck` -- :func:`numerical_gradient`,
   :func:`relative_error`: checking a gradient with finite differences (chapter 9);
 * :mod:`~companion.training.clipping` -- :func:`global_norm`,
