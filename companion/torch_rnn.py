@@ -34,7 +34,7 @@ import torch
 
 from companion import validation as v
 from companion.cells.torch_cells import GRUCell, LSTMCell, LSTMState
-from companion.fast import cudnn
+from companion.fast import cudnn, torch_gated
 from companion.fast.torch_packed import packed_dynamic_rnn
 from companion.numpy_rnn import init_weights
 from companion.torch_interop import torch_rnn_from_weights, weights_from_torch_rnn
@@ -409,15 +409,17 @@ def dynamic_rnn(
         and exact zeros past each length. ``"loop"`` (default, any device): the
         fast path of :mod:`companion.fast.torch_packed` -- only the
         ``sum(sequence_length)`` valid rows are computed, and the backward pass is
-        back-propagation through time written out by hand (Part II, planned), one
+        back-propagation through time written out by hand (chapter 9), one
         autograd node for the whole loop. ``"reference"``: the loop above, every
         ``(t, i)`` computed and selected, autograd recording each step.
         ``"cudnn"``: the whole recurrence in one fused cuDNN call (the cell must be
         on a CUDA device); ``"auto"``: cuDNN where available, else ``"loop"``
         (:mod:`companion.fast.cudnn`, appendix 性能). For LSTMCell and GRUCell,
-        ``"loop"`` and ``"auto"`` run the loop with every step's ``x_t @ Wx + b``
-        computed in one product first, ``"reference"`` calls the cell at each step,
-        and ``"cudnn"`` is refused (``cell.to_torch()`` gives ``nn.LSTM``/``nn.GRU``).
+        ``"loop"`` and ``"auto"`` run :mod:`companion.fast.torch_gated` (back-propagation
+        through time written out by hand; ``GRUCell(reset_after=False)``: the loop with
+        every step's ``x_t @ Wx + b`` computed in one product first), ``"reference"``
+        calls the cell at each step, and ``"cudnn"`` is refused (``cell.to_torch()``
+        gives ``nn.LSTM``/``nn.GRU``).
 
     Returns
     -------
@@ -445,14 +447,26 @@ def dynamic_rnn(
     )
     with saving:
         if gated:
-            # LSTM, GRU (chapter 11): any cell's loop, differentiated by autograd. "loop" and
-            # "auto" compute every step's input term in one product; "reference" calls the cell.
+            # LSTM, GRU (chapter 11). "reference": any cell's loop, calling the cell at each
+            # step, differentiated by autograd. "loop", "auto": companion.fast.torch_gated
+            # (BPTT by hand); the TF 1.x GRU (reset_after=False) runs the autograd loop with
+            # every step's input term computed in one product.
             X_tm = X if time_major else X.transpose(0, 1)
             if backend == "reference":
                 ys, state = _cell_loop(cell, X_tm, cell, h0, lengths)
+            elif isinstance(cell, LSTMCell):
+                outputs, c, h = torch_gated.lstm_dynamic_rnn(
+                    X_tm, h0.c, h0.h, lengths, cell.Wx, cell.Wy, cell.b
+                )
+                ys, state = None, LSTMState(c, h)
+            elif cell.reset_after:
+                weights = (cell.Wx, cell.Wy, cell.bx, cell.by)
+                outputs, state = torch_gated.gru_dynamic_rnn(X_tm, h0, lengths, *weights)
+                ys = None
             else:
                 ys, state = _cell_loop(cell, cell.input_term(X_tm), cell.step, h0, lengths)
-            outputs = torch.stack(ys) if ys else X_tm.new_zeros(0, batch, cell.n_neurons)
+            if ys is not None:
+                outputs = torch.stack(ys) if ys else X_tm.new_zeros(0, batch, cell.n_neurons)
             return (outputs if time_major else outputs.transpose(0, 1)), state
         if backend != "reference":
             weights = (cell.Wx, cell.Wy, cell.b, cell.nonlinearity)

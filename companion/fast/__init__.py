@@ -11,6 +11,8 @@ the same function faster and is tested against it (``tests/test_fast_paths.py``)
 * :mod:`companion.fast.numpy_gated` -- the NumPy LSTM and GRU loops, in place (chapter 11);
 * :mod:`companion.fast.torch_packed` -- the same in PyTorch, with a hand-written
   backward pass (back-propagation through time) as ``autograd.Function`` s;
+* :mod:`companion.fast.torch_gated` -- the LSTM and GRU cells' whole sequence (chapter 11)
+  as ``autograd.Function`` s with a hand-written backward pass;
 * :mod:`companion.fast.cudnn` -- PyTorch's fused RNN kernel (cuDNN on a GPU).
 
 ``dynamic_rnn`` chooses among them with its ``backend`` argument; its docstring
