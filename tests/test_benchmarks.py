@@ -34,43 +34,51 @@ def keep_torch_threads():
     torch.set_num_threads(threads)
 
 
+COMPARISONS = {
+    "numpy fwd", "numpy fwd ragged", "torch fwd ragged", "torch fwd+bwd",
+    "LSTM torch fwd+bwd", "LSTM numpy fwd", "GRU torch fwd+bwd", "GRU numpy fwd",
+}  # fmt: skip
+
+
 @pytest.mark.usefixtures("keep_torch_threads")
 def test_runner_writes_every_section(tmp_path, monkeypatch):
     run = load("run")
     monkeypatch.setattr(run, "SHAPES", [(4, 3, 2, 5), (6, 4, 3, 8)])
-    monkeypatch.setattr(run, "SWEEPS", {"n_steps": [(4, 2, 2, 3), (4, 4, 2, 3)],
-                                        "batch": [(2, 3, 2, 3), (4, 3, 2, 3)]})  # fmt: skip
+    monkeypatch.setattr(run, "CELL_SHAPE", (4, 3, 2, 5))
     monkeypatch.setattr(run, "PEAK_GEMM_N", 32)
-    monkeypatch.setattr(run, "set_threads", lambda n: None)  # leave this process's env alone
-    monkeypatch.setattr(run, "SETTLE_S", 0.0)
-    monkeypatch.setattr(run, "ROUNDS", 1)
+    monkeypatch.setitem(run.SETTINGS, "rounds", 1)
+    monkeypatch.setitem(run.SETTINGS, "min_run_time", 0.001)
+    monkeypatch.setattr(run.time, "sleep", lambda s: None)
     out = tmp_path / "cpu.json"
-    assert run.main(["--repeats", "1", "--wait-quiet", "0", "--out", str(out)]) == 0
+    assert run.main(["--threads", "1", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
-    for key in ("machine", "targets_rows", "loop_alone", "static_vs_dynamic", "linearity",
-                "breakdown", "step_cost", "all_targets_met"):  # fmt: skip
-        assert key in result
-    assert {r["comparison"] for r in result["loop_alone"]} == {
-        "numpy loop alone ragged / full",
-        "torch fwd loop alone ragged / full",
-        "torch fwd+bwd loop alone ragged / full",
-    }
-    assert {r["comparison"] for r in result["targets_rows"]} >= {
-        "numpy fwd / nn.RNN fwd",
-        "torch fwd+bwd / nn.RNN fwd+bwd",
-        "numpy fwd ragged / full",
-    }
-    assert result["machine"]["threads"]["requested"] == 2
+    assert {r["comparison"] for r in result["rows"]} == COMPARISONS
+    for r in result["rows"]:
+        assert r["ratio"] == pytest.approx(r["ours_ms"] / r["baseline_ms"])
+        assert r["met"] == (r["ratio"] <= r["target"])
+    assert result["all_targets_met"] == all(r["met"] for r in result["rows"])
+    assert set(result["breakdown"]) == set(result["step_cost"]) == {"(4, 3, 2, 5)", "(6, 4, 3, 8)"}
+    assert set(result["timings_ms"]) == {"(4, 3, 2, 5)", "(6, 4, 3, 8)", "LSTM", "GRU"}
+    assert result["machine"]["threads"] == 1
     assert not list(tmp_path.glob("*.tmp.json"))  # written atomically
+
+
+def test_floors_compute_the_same_layer():
+    """A floor is only a floor if it computes what companion computes."""
+    run = load("run")
+    p = run.Problem((5, 4, 3, 6), seed=3)
+    run.check_same_results(p)  # raises SystemExit on a disagreement
+    p.lengths[:] = [4, 1, 3, 1, 2]
+    run.check_same_results(p)
 
 
 def test_committed_results_have_what_the_appendix_reads():
     result = json.loads((ROOT / "benchmarks" / "results" / "cpu.json").read_text())
     shapes = [tuple(s) for s in result["settings"]["shapes"]]
     assert (64, 50, 32, 128) in shapes and (256, 100, 128, 256) in shapes
+    assert {r["comparison"] for r in result["rows"]} == COMPARISONS
     for shape in shapes:
-        assert str(shape) in result["breakdown"]["shapes"] and str(shape) in result["step_cost"]
-    assert {tuple(r["shape"]) for r in result["loop_alone"]} == set(shapes)
+        assert str(shape) in result["breakdown"] and str(shape) in result["step_cost"]
 
 
 def test_gpu_check_without_cuda_says_so(tmp_path):

@@ -13,7 +13,7 @@ Usage::
     python tools/mutants.py --list     # the mutants, one line each
 
 Runs the unit tests only (not nbval, not the browser), stopping at the first
-failure per mutant: about a minute for all of them on 2 cores.
+failure per mutant: a few minutes for all of them on 2 cores.
 """
 
 from __future__ import annotations
@@ -61,8 +61,10 @@ MUTANTS = [
     Mutant(
         "off-by-one mask (t <= length)",
         "companion/numpy_rnn.py",
-        "running = (t < lengths)[:, None]  # [batch, 1]",
-        "running = (t <= lengths)[:, None]  # [batch, 1]",
+        "running = (t < lengths)[:, None]  # [batch, 1]: the instances not yet ended\n"
+        "            h_new = np.where(",
+        "running = (t <= lengths)[:, None]  # [batch, 1]: the instances not yet ended\n"
+        "            h_new = np.where(",
     ),
     Mutant(
         "initial weights bounded by 1/sqrt(n_inputs)",
@@ -77,6 +79,24 @@ MUTANTS = [
         "h = np.where(running, h, state).astype(cell.dtype, copy=False)",
     ),
     Mutant(
+        "LSTM: input and forget gates swapped",
+        "companion/cells/numpy_cells.py",
+        "c = f * c_prev + i * g",
+        "c = i * c_prev + f * g",
+    ),
+    Mutant(
+        "GRU: z and 1 - z swapped",
+        "companion/cells/numpy_cells.py",
+        "return (1 - z) * n + z * h_prev",
+        "return z * n + (1 - z) * h_prev",
+    ),
+    Mutant(
+        "BPTT by hand: the tanh derivative forgotten",
+        "companion/training/bptt.py",
+        "g = np.where(valid, delta * phi_derivative(cell, cache.pre_activations[:, t]), 0)",
+        "g = np.where(valid, delta, 0)",
+    ),
+    Mutant(
         "torch: Wy transposed in the reference loop",
         "companion/torch_rnn.py",
         "h_new = cell.phi(xw[t] + h @ cell.Wy)",
@@ -85,8 +105,10 @@ MUTANTS = [
     Mutant(
         "torch: off-by-one mask in the reference loop",
         "companion/torch_rnn.py",
-        "running = (t < lengths)[:, None]  # [batch, 1]",
-        "running = (t <= lengths)[:, None]  # [batch, 1]",
+        "running = (t < lengths)[:, None]  # [batch, 1]: the instances not yet ended\n"
+        "                h_new = torch.where(",
+        "running = (t <= lengths)[:, None]  # [batch, 1]: the instances not yet ended\n"
+        "                h_new = torch.where(",
     ),
 ]
 
