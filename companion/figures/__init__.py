@@ -5,6 +5,6 @@ drawn, and no RNN code depends on this package. Kept apart so that the
 modules readers study (``numpy_rnn``, ``torch_rnn``, ``sequences``,
 ``memory`` ...) are only about recurrent networks.
 
-* :mod:`companion.figures.diagrams` -- the conceptual figures of chapters 1-8
+* :mod:`companion.figures.diagrams` -- the conceptual figures of chapters 1-8 and 11
   (``from companion.figures import diagrams``).
 """

@@ -1,4 +1,4 @@
-"""Tests for companion.figures.gated_cells: structure, ASCII-only text, determinism."""
+"""The LSTM and GRU diagrams of companion.figures.diagrams: structure, text, determinism."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from companion.figures import gated_cells
+from companion.figures import diagrams
 
 # name -> (call, gid -> expected number of patches)
 CASES = {
-    "lstm_cell": (gated_cells.lstm_cell, {"gate": 4, "op": 4, "frame": 1}),
-    "gru_cell": (gated_cells.gru_cell, {"gate": 3, "op": 5, "frame": 1}),
+    "lstm_cell": (diagrams.lstm_cell, {"gate": 4, "op": 4, "frame": 1}),
+    "gru_cell": (diagrams.gru_cell, {"gate": 3, "op": 5, "frame": 1}),
 }
 
 
