@@ -62,6 +62,34 @@ def check_positive_int(name: str, value: Any) -> int:
     return check_int(name, value, 1)
 
 
+def check_int_between(name: str, value: Any, minimum: int, maximum: int) -> int:
+    """An ``int`` (not bool) in ``[minimum, maximum]``; returned as a Python int."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(
+            f"{name} must be an int in [{minimum}, {maximum}]; got {type(value).__name__} {value!r}"
+        )
+    if not minimum <= value <= maximum:
+        raise ValueError(f"{name} must be an int in [{minimum}, {maximum}]; got {value}")
+    return int(value)
+
+
+def check_token_ids(name: str, ids: Any, vocab_size: int) -> list[int]:
+    """Token ids: a list, tuple or 1-D integer array of ints in ``[0, vocab_size)``.
+
+    Returned as a list of Python ints; a torch tensor must be passed as ``t.tolist()``.
+    """
+    if not isinstance(ids, list | tuple | np.ndarray):
+        raise TypeError(
+            f"{name} must be a list of token ids (ints in [0, {vocab_size - 1}]); "
+            f"got {type(ids).__name__}"
+        )
+    if isinstance(ids, np.ndarray) and ids.ndim != 1:
+        raise ValueError(
+            f"{name} must be a 1-D sequence of token ids; got an array of shape {_fmt(ids.shape)}"
+        )
+    return [check_int_between(f"{name}[{i}]", t, 0, vocab_size - 1) for i, t in enumerate(ids)]
+
+
 def check_positive_number(name: str, value: Any) -> float:
     """A step size or a bound (``lr``, ``max_norm``, ``eps``): a finite real number > 0."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
@@ -342,6 +370,20 @@ def check_state_pair(name: str, state: Any, batch: int, n_neurons: int) -> None:
         raise TypeError(f"{name} must be {expected} (an LSTMState); got {type(state).__name__}")
     if len(state) != 2:
         raise ValueError(f"{name} must be {expected}; got a {type(state).__name__} of {len(state)}")
+
+
+def check_decoder_state(name: str, state: Any, shape: Sequence[int]) -> None:
+    """One array of a decoder's state (beam search): exactly ``shape`` [rows, ...],
+    one row per source or hypothesis, the other axes as in the initial state."""
+    if not hasattr(state, "shape"):
+        raise TypeError(
+            f"{name} must be an array or tensor of shape {_fmt(shape)}; got {type(state).__name__}"
+        )
+    if shape_of(state) != tuple(shape):
+        raise ValueError(
+            f"{name} must have shape {_fmt(shape)} (one row per source or hypothesis); "
+            f"got {_fmt(shape_of(state))}"
+        )
 
 
 def check_input_list(inputs: Any) -> None:

@@ -11,9 +11,9 @@ import subprocess
 import sys
 
 from companion import sequences as sq
-from companion.sequences import decoding, eos, losses, padding
+from companion.sequences import beam, decoding, eos, losses, padding
 
-MODULES = (padding, eos, losses, decoding)
+MODULES = (padding, eos, losses, decoding, beam)
 
 
 def test_every_public_name_comes_from_exactly_one_module():

@@ -3,10 +3,12 @@
 * :mod:`~companion.data.echo` -- :func:`echo_task`: repeat the input of ``delay``
   steps ago (chapter 9, truncated BPTT);
 * :mod:`~companion.data.adding` -- :func:`adding_problem`: add the two marked
-  numbers of a long sequence (chapter 11, LSTM and GRU).
+  numbers of a long sequence (chapter 11, LSTM and GRU);
+* :mod:`~companion.data.numerals` -- 305 → 三百零五 and its vocabularies (for the planned
+  encoder-decoder chapter; import it by name).
 
-Both return float64 NumPy arrays, batch-major, and the same arrays for the same
-seed. This package does not import torch.
+The first two return float64 NumPy arrays, batch-major, and the same arrays for
+the same seed. This package does not import torch.
 """
 
 from companion.data.adding import MEAN_PREDICTOR_MSE, adding_problem

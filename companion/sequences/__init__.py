@@ -9,7 +9,8 @@ encoder-decoder chapter. One idea per module:
 * :mod:`~companion.sequences.eos` -- ``lengths_from_eos``, ``mask_after_eos``;
 * :mod:`~companion.sequences.losses` -- ``masked_mean``,
   ``token_cross_entropy``, ``sequence_cross_entropy``;
-* :mod:`~companion.sequences.decoding` -- ``greedy_decode`` (chapter 8).
+* :mod:`~companion.sequences.decoding` -- ``greedy_decode`` (chapter 8);
+* :mod:`~companion.sequences.beam` -- ``beam_search`` (the encoder-decoder chapter).
 
 A mini-batch of sequences of different lengths is stored as one padded array
 ``X`` [batch, n_steps, ...] plus a vector ``lengths`` [batch]; position
@@ -31,12 +32,15 @@ vector *returned* for a tensor input is an int64 tensor on the input's device.
 This package does not import torch: it only uses it when it is given tensors.
 """
 
+from companion.sequences.beam import BeamSearchResult, beam_search
 from companion.sequences.decoding import greedy_decode
 from companion.sequences.eos import lengths_from_eos, mask_after_eos
 from companion.sequences.losses import masked_mean, sequence_cross_entropy, token_cross_entropy
 from companion.sequences.padding import length_mask, mask_outputs, pad_sequences, unpad
 
 __all__ = [
+    "BeamSearchResult",
+    "beam_search",
     "greedy_decode",
     "length_mask",
     "lengths_from_eos",
