@@ -33,13 +33,25 @@ import numpy as np
 
 from companion import validation as v
 from companion.cells.numpy_cells import GRUCell, LSTMCell, LSTMState
+from companion.cells.numpy_stacked import MultiRNNCell
 from companion.fast.numpy_gated import gated_dynamic_rnn
 from companion.fast.numpy_packed import packed_dynamic_rnn
+from companion.layers.numpy_bidirectional import bidirectional_dynamic_rnn, reverse_sequence
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["BasicRNNCell", "GRUCell", "LSTMCell", "LSTMState", "dynamic_rnn", "static_rnn"]
+__all__ = [
+    "BasicRNNCell",
+    "GRUCell",
+    "LSTMCell",
+    "LSTMState",
+    "MultiRNNCell",
+    "bidirectional_dynamic_rnn",
+    "dynamic_rnn",
+    "reverse_sequence",
+    "static_rnn",
+]
 
 
 def _as_array(name: str, value: Any, dtype: np.dtype) -> np.ndarray:
@@ -205,7 +217,8 @@ class BasicRNNCell:
 
 
 #: The cells ``static_rnn`` and ``dynamic_rnn`` run (LSTM and GRU: chapter 11).
-Cell = BasicRNNCell | LSTMCell | GRUCell
+Cell = BasicRNNCell | LSTMCell | GRUCell | MultiRNNCell
+CELLS = (BasicRNNCell, LSTMCell, GRUCell, MultiRNNCell)
 
 
 def _initial_state(cell: Cell, initial_state: Any, batch: int) -> Any:
@@ -244,7 +257,7 @@ def static_rnn(
 
     Parameters
     ----------
-    cell : BasicRNNCell, LSTMCell or GRUCell
+    cell : BasicRNNCell, LSTMCell, GRUCell or MultiRNNCell
     inputs : list of n_steps arrays [batch, n_inputs]
     initial_state : [batch, n_neurons] (LSTMCell: a pair (c, h) of them) or None (zeros)
     sequence_length : int [batch] or None (every sequence has n_steps steps)
@@ -254,7 +267,7 @@ def static_rnn(
     outputs : list of n_steps arrays [batch, n_neurons]
     state : [batch, n_neurons] (LSTMCell: an LSTMState(c, h))
     """
-    v.check_cell_types(cell, (BasicRNNCell, LSTMCell, GRUCell))
+    v.check_cell_types(cell, CELLS)
     v.check_input_list(inputs)
     xs = [_as_array(f"inputs[{t}]", x, cell.dtype) for t, x in enumerate(inputs)]
     for t, x in enumerate(xs):
@@ -281,7 +294,11 @@ def static_rnn(
 
 
 def _cell_loop(
-    cell: LSTMCell | GRUCell, steps: Any, step: Any, state: Any, lengths: np.ndarray | None
+    cell: LSTMCell | GRUCell | MultiRNNCell,
+    steps: Any,
+    step: Any,
+    state: Any,
+    lengths: np.ndarray | None,
 ) -> tuple[list[np.ndarray], Any]:
     """The loop for any cell: ``state = step(steps[t], state)``, ``y[t] = cell.output(state)``.
 
@@ -303,14 +320,19 @@ def _cell_loop(
 
 
 def _carry(running: np.ndarray, new: Any, old: Any) -> Any:
-    """``where(running, new, old)`` for a state: an array, or each part of an LSTMState."""
+    """``where(running, new, old)`` for a state: an array, each part of an LSTMState, or
+    each layer's state of a MultiRNNCell (a tuple)."""
     if isinstance(new, LSTMState):
         return LSTMState(*(np.where(running, n, o) for n, o in zip(new, old, strict=True)))
+    if isinstance(new, tuple):  # MultiRNNCell: every layer's state is carried
+        return tuple(_carry(running, n, o) for n, o in zip(new, old, strict=True))
     return np.where(running, new, old)
 
 
 def _batch_without_steps(cell: Cell, initial_state: Any, sequence_length: Any) -> int:
     """With no time steps the batch size can only come from the other arguments."""
+    if isinstance(cell, MultiRNNCell) and isinstance(initial_state, tuple | list):
+        cell, initial_state = cell.cells[0], initial_state[0] if initial_state else None
     if isinstance(cell, LSTMCell) and isinstance(initial_state, tuple | list):
         initial_state = initial_state[-1]  # an LSTM state (c, h): the batch is h's first axis
     for value in (initial_state, sequence_length):
@@ -350,20 +372,22 @@ def dynamic_rnn(
 
     An ``LSTMCell`` or ``GRUCell`` (chapter 11) runs the same loop with
     ``cell.step`` in place of ``phi(...)`` and ``y[t] = cell.output(state)``; every
-    part of its state (LSTM: ``c`` and ``h``) is carried past the end.
+    part of its state (LSTM: ``c`` and ``h``) is carried past the end. A
+    ``MultiRNNCell`` (deep RNNs, planned) runs that loop too, every layer's state carried.
 
     Parameters
     ----------
-    cell : BasicRNNCell, LSTMCell or GRUCell
+    cell : BasicRNNCell, LSTMCell, GRUCell or MultiRNNCell
     X : [batch, n_steps, n_inputs] ([n_steps, batch, n_inputs] if ``time_major``)
         Integers are converted to the cell's dtype.
     sequence_length : int [batch] or None
         Each ``0 <= sequence_length[i] <= n_steps``; None means every sequence has
         ``n_steps`` steps.
-    initial_state : [batch, n_neurons] (LSTMCell: a pair (c, h) of them) or None (zeros)
+    initial_state : [batch, n_neurons] (LSTMCell: a pair (c, h) of them; MultiRNNCell: a
+        tuple of one state per layer) or None (zeros)
     time_major : bool
     backend : {"auto", "reference", "loop"}
-        (LSTMCell, GRUCell: ``"auto"`` and ``"reference"``, both the loop.)
+        (MultiRNNCell: always the loop.)
         Which code computes the result; all give the same values to float rounding
         and exact zeros past each length. ``"reference"``: the loop above, which
         computes every ``(t, i)`` and selects. ``"loop"``: the fast path of
@@ -383,7 +407,7 @@ def dynamic_rnn(
         with padding).
     state : [batch, n_neurons], a new array (LSTMCell: an LSTMState(c, h))
     """
-    v.check_cell_types(cell, (BasicRNNCell, LSTMCell, GRUCell))
+    v.check_cell_types(cell, CELLS)
     gated = not isinstance(cell, BasicRNNCell)
     backend = v.check_backend(backend, v.NUMPY_BACKENDS)
     X = _as_array("X", X, cell.dtype)
@@ -391,6 +415,12 @@ def dynamic_rnn(
     n_steps, batch = X.shape[:2] if time_major else X.shape[1::-1]
     h0 = _initial_state(cell, initial_state, batch)
     lengths = _lengths(sequence_length, batch, n_steps)
+    if isinstance(cell, MultiRNNCell):
+        # Stacked layers (deep RNNs, planned): any cell's loop, every layer called at each step.
+        X_tm = X if time_major else X.transpose(1, 0, 2)
+        ys, state = _cell_loop(cell, X_tm, cell.step, h0, lengths)
+        outputs = np.stack(ys) if ys else np.zeros((0, batch, cell.n_neurons), cell.dtype)
+        return (outputs if time_major else outputs.transpose(1, 0, 2)), state
     if gated:
         # LSTM, GRU (chapter 11): every step's input term in one product, then any cell's loop
         # -- or its in-place twin, companion.fast.numpy_gated (the default).

@@ -34,8 +34,10 @@ import torch
 
 from companion import validation as v
 from companion.cells.torch_cells import GRUCell, LSTMCell, LSTMState
+from companion.cells.torch_stacked import MultiRNNCell
 from companion.fast import cudnn, torch_gated
 from companion.fast.torch_packed import packed_dynamic_rnn
+from companion.layers.torch_bidirectional import bidirectional_dynamic_rnn, reverse_sequence
 from companion.numpy_rnn import init_weights
 from companion.torch_interop import torch_rnn_from_weights, weights_from_torch_rnn
 
@@ -44,8 +46,11 @@ __all__ = [
     "GRUCell",
     "LSTMCell",
     "LSTMState",
+    "MultiRNNCell",
     "as_tensor",
+    "bidirectional_dynamic_rnn",
     "dynamic_rnn",
+    "reverse_sequence",
     "static_rnn",
 ]
 
@@ -242,8 +247,9 @@ class BasicRNNCell(torch.nn.Module):
         )
 
 
-#: The cells ``static_rnn`` and ``dynamic_rnn`` run (LSTM and GRU: chapter 11).
-Cell = BasicRNNCell | LSTMCell | GRUCell
+#: The cells ``static_rnn`` and ``dynamic_rnn`` run (LSTM and GRU: chapter 11; stacked: 12).
+Cell = BasicRNNCell | LSTMCell | GRUCell | MultiRNNCell
+CELLS = (BasicRNNCell, LSTMCell, GRUCell, MultiRNNCell)
 
 
 def _initial_state(cell: Cell, initial_state: Any, batch: int) -> Any:
@@ -267,6 +273,8 @@ def _lengths(sequence_length: Any, batch: int, n_steps: int) -> np.ndarray | Non
 
 def _batch_without_steps(cell: Cell, initial_state: Any, sequence_length: Any) -> int:
     """With no time steps the batch size can only come from the other arguments."""
+    if isinstance(cell, MultiRNNCell) and isinstance(initial_state, tuple | list):
+        cell, initial_state = cell.cells[0], initial_state[0] if initial_state else None
     if isinstance(cell, LSTMCell) and isinstance(initial_state, tuple | list):
         initial_state = initial_state[-1]  # an LSTM state (c, h): the batch is h's first axis
     for value in (initial_state, sequence_length):
@@ -287,7 +295,7 @@ def static_rnn(
 
     Parameters
     ----------
-    cell : BasicRNNCell, LSTMCell or GRUCell
+    cell : BasicRNNCell, LSTMCell, GRUCell or MultiRNNCell
     inputs : list of n_steps tensors [batch, n_inputs]
     initial_state : [batch, n_neurons] (LSTMCell: a pair (c, h) of them) or None (zeros)
     sequence_length : int [batch] or None
@@ -298,7 +306,7 @@ def static_rnn(
     state : [batch, n_neurons] (LSTMCell: an LSTMState(c, h)), the state after each
         instance's last valid step
     """
-    v.check_cell_types(cell, (BasicRNNCell, LSTMCell, GRUCell))
+    v.check_cell_types(cell, CELLS)
     v.check_input_list(inputs)
     xs = [as_tensor(f"inputs[{t}]", x, cell) for t, x in enumerate(inputs)]
     for t, x in enumerate(xs):
@@ -327,7 +335,11 @@ def static_rnn(
 
 
 def _cell_loop(
-    cell: LSTMCell | GRUCell, steps: Any, step: Any, state: Any, lengths: np.ndarray | None
+    cell: LSTMCell | GRUCell | MultiRNNCell,
+    steps: Any,
+    step: Any,
+    state: Any,
+    lengths: np.ndarray | None,
 ) -> tuple[list[torch.Tensor], Any]:
     """The loop for any cell: ``state = step(steps[t], state)``, ``y[t] = cell.output(state)``.
 
@@ -351,9 +363,12 @@ def _cell_loop(
 
 
 def _carry(running: torch.Tensor, new: Any, old: Any) -> Any:
-    """``where(running, new, old)`` for a state: a tensor, or each part of an LSTMState."""
+    """``where(running, new, old)`` for a state: a tensor, each part of an LSTMState, or
+    each layer's state of a MultiRNNCell (a tuple)."""
     if isinstance(new, LSTMState):
         return LSTMState(*(torch.where(running, n, o) for n, o in zip(new, old, strict=True)))
+    if isinstance(new, tuple):  # MultiRNNCell: every layer's state is carried
+        return tuple(_carry(running, n, o) for n, o in zip(new, old, strict=True))
     return torch.where(running, new, old)
 
 
@@ -390,7 +405,7 @@ def dynamic_rnn(
 
     Parameters
     ----------
-    cell : BasicRNNCell, LSTMCell or GRUCell
+    cell : BasicRNNCell, LSTMCell, GRUCell or MultiRNNCell
         An LSTM or GRU cell (chapter 11) runs the same loop with ``cell.step`` in
         place of ``phi(...)`` and ``y[t] = cell.output(state)``, every part of its
         state carried past the end.
@@ -419,7 +434,8 @@ def dynamic_rnn(
         through time written out by hand; ``GRUCell(reset_after=False)``: the loop with
         every step's ``x_t @ Wx + b`` computed in one product first), ``"reference"``
         calls the cell at each step, and ``"cudnn"`` is refused (``cell.to_torch()``
-        gives ``nn.LSTM``/``nn.GRU``).
+        gives ``nn.LSTM``/``nn.GRU``). A MultiRNNCell (deep RNNs, planned) always runs the
+        autograd loop, every layer called at each step and every layer's state carried.
 
     Returns
     -------
@@ -428,7 +444,7 @@ def dynamic_rnn(
         memory, as ``torch.nn.RNN(batch_first=True)`` returns them.
     state : [batch, n_neurons] (LSTMCell: an LSTMState(c, h))
     """
-    v.check_cell_types(cell, (BasicRNNCell, LSTMCell, GRUCell))
+    v.check_cell_types(cell, CELLS)
     gated = not isinstance(cell, BasicRNNCell)
     if gated:
         backend = v.check_gated_backend(backend, type(cell).__name__)
@@ -452,7 +468,7 @@ def dynamic_rnn(
             # (BPTT by hand); the TF 1.x GRU (reset_after=False) runs the autograd loop with
             # every step's input term computed in one product.
             X_tm = X if time_major else X.transpose(0, 1)
-            if backend == "reference":
+            if backend == "reference" or isinstance(cell, MultiRNNCell):
                 ys, state = _cell_loop(cell, X_tm, cell, h0, lengths)
             elif isinstance(cell, LSTMCell):
                 outputs, c, h = torch_gated.lstm_dynamic_rnn(

@@ -157,6 +157,75 @@ def check_cell_types(cell: Any, classes: Sequence[type]) -> None:
         raise TypeError(f"cell must be one of {names}; got {type(cell).__name__}")
 
 
+def check_named_cell(name: str, cell: Any, classes: Sequence[type]) -> None:
+    """A cell argument with its own name (``cell_fw``, ``cell_bw``): one of ``classes``."""
+    if not isinstance(cell, tuple(classes)):
+        names = ", ".join(f"{cls.__module__}.{cls.__qualname__}" for cls in classes)
+        raise TypeError(f"{name} must be one of {names}; got {type(cell).__name__}")
+
+
+def check_cell_list(cells: Any, classes: Sequence[type]) -> list:
+    """``MultiRNNCell``'s ``cells`` : a non-empty list or tuple, one cell per layer,
+    each an instance of one of ``classes``."""
+    if not isinstance(cells, list | tuple):
+        raise TypeError(
+            f"cells must be a list (or tuple) of cells, one per layer; got {type(cells).__name__}"
+        )
+    if len(cells) == 0:
+        raise ValueError("cells must hold at least one cell (one per layer); got an empty list")
+    names = ", ".join(f"{cls.__module__}.{cls.__qualname__}" for cls in classes)
+    for k, cell in enumerate(cells):
+        if not isinstance(cell, tuple(classes)):
+            raise TypeError(f"cells[{k}] must be one of {names}; got {type(cell).__name__}")
+    return list(cells)
+
+
+def check_layer_sizes(n_inputs: Sequence[int], n_neurons: Sequence[int]) -> None:
+    """Stacked layers chain: layer ``k`` reads the outputs of layer ``k - 1``, so its
+    ``n_inputs`` must be that layer's ``n_neurons``."""
+    for k in range(1, len(n_inputs)):
+        if n_inputs[k] != n_neurons[k - 1]:
+            raise ValueError(
+                f"cells[{k}] must have n_inputs = {n_neurons[k - 1]} (the n_neurons of "
+                f"cells[{k - 1}], whose outputs it reads); got n_inputs = {n_inputs[k]}"
+            )
+
+
+def check_same_across(name: str, what: str, values: Sequence[Any]) -> None:
+    """Every ``name[k]`` shares ``what`` (a dtype, a device) with ``name[0]``."""
+    for k, value in enumerate(values):
+        if value != values[0]:
+            raise ValueError(
+                f"{name}[{k}] must have the same {what} as {name}[0] ({values[0]}); got {value}"
+            )
+
+
+def check_layer_states(name: str, state: Any, n_layers: int) -> None:
+    """A ``MultiRNNCell`` state (deep RNNs, planned): a tuple of ``n_layers`` states, one per layer.
+
+    Only the structure is checked here; each layer's state is then checked by its
+    cell as ``{name}[k]``.
+    """
+    expected = f"a tuple of {n_layers} states, one per layer"
+    if not isinstance(state, tuple | list):
+        raise TypeError(f"{name} must be {expected}; got {type(state).__name__}")
+    if len(state) != n_layers:
+        raise ValueError(f"{name} must be {expected}; got a {type(state).__name__} of {len(state)}")
+
+
+def check_bidirectional_cells(
+    fw_n_inputs: int, bw_n_inputs: int, fw_dtype: Any, bw_dtype: Any
+) -> None:
+    """``cell_fw`` and ``cell_bw`` both read ``X``: the same ``n_inputs`` and dtype."""
+    if bw_n_inputs != fw_n_inputs:
+        raise ValueError(
+            f"cell_bw must have n_inputs = {fw_n_inputs} like cell_fw (both read X "
+            f"[batch, n_steps, {fw_n_inputs}]); got n_inputs = {bw_n_inputs}"
+        )
+    if bw_dtype != fw_dtype:
+        raise ValueError(f"cell_bw must have the dtype of cell_fw ({fw_dtype}); got {bw_dtype}")
+
+
 def check_backend(backend: Any, allowed: Sequence[str]) -> str:
     """``dynamic_rnn``'s ``backend``: one of ``allowed`` (:data:`NUMPY_BACKENDS`, ...)."""
     allowed = tuple(allowed)

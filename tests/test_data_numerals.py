@@ -1,4 +1,4 @@
-"""Tests of ``companion.data.numerals``: numbers 0-9999 in Chinese numerals (chapter 13)."""
+"""Tests of ``companion.data.numerals``: numbers 0-9999 in Chinese numerals."""
 
 from __future__ import annotations
 

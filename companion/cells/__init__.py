@@ -4,6 +4,9 @@
 * :mod:`companion.cells.torch_cells` -- the same names in PyTorch (``nn.Module`` cells);
 * :mod:`companion.cells.interop` -- weights to and from ``nn.LSTM``/``nn.GRU`` and
   TensorFlow 1.x's layouts.
+* :mod:`companion.cells.numpy_stacked`, :mod:`companion.cells.torch_stacked` --
+  ``MultiRNNCell``: stacked layers as one cell whose state is a tuple of the
+  layers' states (TensorFlow 1.x's ``MultiRNNCell``).
 
 Chapters use them through :mod:`companion.numpy_rnn` and :mod:`companion.torch_rnn`,
 which re-export them (``nrnn.LSTMCell``) and run them with ``static_rnn`` and
