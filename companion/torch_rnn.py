@@ -247,7 +247,7 @@ class BasicRNNCell(torch.nn.Module):
         )
 
 
-#: The cells ``static_rnn`` and ``dynamic_rnn`` run (LSTM and GRU: chapter 11; stacked: 12).
+#: The cells ``static_rnn`` and ``dynamic_rnn`` run (LSTM and GRU: chapter 11).
 Cell = BasicRNNCell | LSTMCell | GRUCell | MultiRNNCell
 CELLS = (BasicRNNCell, LSTMCell, GRUCell, MultiRNNCell)
 
