@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from companion.cells.numpy_cells import LSTMCell, LSTMState
+
 __all__ = ["gated_dynamic_rnn", "sigmoid_"]
 
 
@@ -55,7 +57,7 @@ def gated_dynamic_rnn(
     outputs : [n_steps, batch, n_neurons], time-major
     state : the final state, new arrays (LSTMState(c, h) for an LSTM)
     """
-    lstm = hasattr(cell, "b")  # LSTMCell has one bias b; GRUCell has bx and by
+    lstm = isinstance(cell, LSTMCell)
     n = cell.n_neurons
     XW = X_tm @ cell.Wx  # every step's input product at once: [n_steps, batch, gates * n]
     XW += cell.b if lstm else cell.bx
@@ -95,7 +97,7 @@ def gated_dynamic_rnn(
             np.copyto(c, scratch, where=running)  # ... and so is c
         h, new = new, h
     final_h = h.copy() if lengths is None else h  # without lengths h is a view of H
-    return H, (type(state)(c, final_h) if lstm else final_h)
+    return H, (LSTMState(c, final_h) if lstm else final_h)
 
 
 def _gru_step(
