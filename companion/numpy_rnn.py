@@ -373,7 +373,7 @@ def dynamic_rnn(
     An ``LSTMCell`` or ``GRUCell`` (chapter 11) runs the same loop with
     ``cell.step`` in place of ``phi(...)`` and ``y[t] = cell.output(state)``; every
     part of its state (LSTM: ``c`` and ``h``) is carried past the end. A
-    ``MultiRNNCell`` (deep RNNs, planned) runs that loop too, every layer's state carried.
+    ``MultiRNNCell`` (deep RNNs, chapter 12) runs that loop too, every layer's state carried.
 
     Parameters
     ----------
@@ -416,7 +416,7 @@ def dynamic_rnn(
     h0 = _initial_state(cell, initial_state, batch)
     lengths = _lengths(sequence_length, batch, n_steps)
     if isinstance(cell, MultiRNNCell):
-        # Stacked layers (deep RNNs, planned): any cell's loop, every layer called at each step.
+        # Stacked layers (deep RNNs, chapter 12): any cell's loop, every layer called at each step.
         X_tm = X if time_major else X.transpose(1, 0, 2)
         ys, state = _cell_loop(cell, X_tm, cell.step, h0, lengths)
         outputs = np.stack(ys) if ys else np.zeros((0, batch, cell.n_neurons), cell.dtype)

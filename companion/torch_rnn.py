@@ -434,7 +434,7 @@ def dynamic_rnn(
         through time written out by hand; ``GRUCell(reset_after=False)``: the loop with
         every step's ``x_t @ Wx + b`` computed in one product first), ``"reference"``
         calls the cell at each step, and ``"cudnn"`` is refused (``cell.to_torch()``
-        gives ``nn.LSTM``/``nn.GRU``). A MultiRNNCell (deep RNNs, planned) always runs the
+        gives ``nn.LSTM``/``nn.GRU``). A MultiRNNCell (deep RNNs, chapter 12) always runs the
         autograd loop, every layer called at each step and every layer's state carried.
 
     Returns

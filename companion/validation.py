@@ -99,6 +99,25 @@ def check_positive_number(name: str, value: Any) -> float:
     return float(value)
 
 
+def check_keep_prob(name: str, value: Any) -> float:
+    """``DropoutWrapper``'s ``input_keep_prob``/``output_keep_prob`` (chapter 12): a
+    probability of keeping an entry, in (0, 1] (0 would keep nothing and divide by 0)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a number in (0, 1]; got {type(value).__name__}")
+    if not 0 < value <= 1:
+        raise ValueError(f"{name} must be in (0, 1] (the probability of keeping); got {value}")
+    return float(value)
+
+
+def check_dropout(name: str, value: Any) -> float:
+    """A dropout probability between layers (``nn.RNN``'s ``dropout``, chapter 12): in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a number in [0, 1); got {type(value).__name__}")
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1) (the probability of dropping); got {value}")
+    return float(value)
+
+
 def check_seed(seed: Any) -> np.random.Generator:
     """A data generator's ``seed``: an int or a ``numpy.random.Generator`` (used as is)."""
     if isinstance(seed, np.random.Generator):
@@ -201,7 +220,7 @@ def check_same_across(name: str, what: str, values: Sequence[Any]) -> None:
 
 
 def check_layer_states(name: str, state: Any, n_layers: int) -> None:
-    """A ``MultiRNNCell`` state (deep RNNs, planned): a tuple of ``n_layers`` states, one per layer.
+    """A ``MultiRNNCell`` state (chapter 12): a tuple of ``n_layers`` states, one per layer.
 
     Only the structure is checked here; each layer's state is then checked by its
     cell as ``{name}[k]``.

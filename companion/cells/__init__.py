@@ -6,7 +6,10 @@
   TensorFlow 1.x's layouts.
 * :mod:`companion.cells.numpy_stacked`, :mod:`companion.cells.torch_stacked` --
   ``MultiRNNCell``: stacked layers as one cell whose state is a tuple of the
-  layers' states (TensorFlow 1.x's ``MultiRNNCell``).
+  layers' states (TensorFlow 1.x's ``MultiRNNCell``, chapter 12).
+* :mod:`companion.cells.numpy_dropout`, :mod:`companion.cells.torch_dropout` --
+  ``DropoutWrapper``: a cell whose input and output are dropped while training
+  (TensorFlow 1.x's ``DropoutWrapper``, chapter 12).
 
 Chapters use them through :mod:`companion.numpy_rnn` and :mod:`companion.torch_rnn`,
 which re-export them (``nrnn.LSTMCell``) and run them with ``static_rnn`` and

@@ -1,4 +1,4 @@
-"""A deep (stacked) RNN as one cell, in PyTorch: TensorFlow 1.x's ``MultiRNNCell`` (planned).
+"""A deep (stacked) RNN as one cell, in PyTorch: TensorFlow 1.x's ``MultiRNNCell`` (chapter 12).
 
 Same names and results as :mod:`companion.cells.numpy_stacked`. ``L`` layers; at
 every time step the input goes through layer 0, its output into layer 1, …::
@@ -29,7 +29,8 @@ class MultiRNNCell(torch.nn.Module):
 
     Parameters
     ----------
-    cells : list of BasicRNNCell, LSTMCell or GRUCell (torch), one per layer, bottom first
+    cells : list of BasicRNNCell, LSTMCell, GRUCell or DropoutWrapper (torch), one per layer,
+        bottom first
         ``cells[k].n_inputs == cells[k-1].n_neurons``; one dtype and one device.
 
     Attributes: ``cells`` (an ``nn.ModuleList``), ``n_inputs`` (``cells[0]``'s),
@@ -39,9 +40,10 @@ class MultiRNNCell(torch.nn.Module):
 
     def __init__(self, cells: Sequence[Any]) -> None:
         super().__init__()
+        from companion.cells.torch_dropout import DropoutWrapper
         from companion.torch_rnn import BasicRNNCell, GRUCell, LSTMCell  # (it imports us)
 
-        cells = v.check_cell_list(cells, (BasicRNNCell, LSTMCell, GRUCell))
+        cells = v.check_cell_list(cells, (BasicRNNCell, LSTMCell, GRUCell, DropoutWrapper))
         v.check_layer_sizes([c.n_inputs for c in cells], [c.n_neurons for c in cells])
         v.check_same_across("cells", "dtype", [c.dtype for c in cells])
         v.check_same_across("cells", "device", [c.device for c in cells])
@@ -62,6 +64,24 @@ class MultiRNNCell(torch.nn.Module):
     @property
     def device(self) -> torch.device:
         return self.cells[0].device
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MultiRNNCell:
+        """The layers of a unidirectional ``torch.nn.RNN``/``LSTM``/``GRU`` (any
+        ``num_layers``), weights copied exactly: layer ``k``'s ``Wx = weight_ih_l{k}.T``,
+        ``Wy = weight_hh_l{k}.T``, biases as for one layer (dtype and device kept).
+        ``module.dropout`` is not copied: the result computes the module's evaluation mode."""
+        from companion.cells.interop import cells_from_torch_stack
+
+        return cls(cells_from_torch_stack(module, "torch"))
+
+    def to_torch(self, batch_first: bool = True) -> Any:
+        """One ``torch.nn.RNN``/``LSTM``/``GRU`` with ``num_layers = len(cells)`` computing
+        the same function: every layer of one kind and one width (layer 0's ``n_inputs``
+        may differ), no ``DropoutWrapper`` (its masks are not a module option)."""
+        from companion.cells.interop import torch_stack_from_cells
+
+        return torch_stack_from_cells(list(self.cells), batch_first=batch_first)
 
     def zero_state(self, batch: int) -> tuple:
         """Each layer's zero state, in a tuple of ``len(cells)``."""

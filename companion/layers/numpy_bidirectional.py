@@ -1,4 +1,4 @@
-"""A bidirectional RNN in NumPy: TensorFlow 1.x's ``bidirectional_dynamic_rnn`` (planned).
+"""A bidirectional RNN in NumPy: TensorFlow 1.x's ``bidirectional_dynamic_rnn`` (chapter 12).
 
 Two RNNs read the same padded batch: ``cell_fw`` from the first step to the last,
 ``cell_bw`` from each sequence's *last valid* step back to its first. With

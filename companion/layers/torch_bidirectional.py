@@ -1,6 +1,6 @@
 """A bidirectional RNN in PyTorch: same names and results as :mod:`.numpy_bidirectional`.
 
-The planned chapter on deep and bidirectional RNNs. With ``L_i = sequence_length[i]``::
+Chapter 12 (深层 RNN、双向 RNN 与应用). With ``L_i = sequence_length[i]``::
 
     rev[i, t]    = X[i, L_i - 1 - t]   if t < L_i,  else X[i, t]     (reverse_sequence)
     out_fw, state_fw = dynamic_rnn(cell_fw, X)
