@@ -25,9 +25,9 @@ function                   what it shows                               chapter
 Every text inside a figure is math notation or short ASCII English (the book
 assumes no CJK font); captions are written, in Chinese, by the chapters.
 
-All figures share one scale (``_INCH_PER_UNIT`` inches per drawing unit), one
-colour-blind-safe palette (Okabe & Ito) and the private primitives below
-(``_canvas``, ``_box``, ``_circle``, ``_arrow``, ``_text``).
+All figures share the scale, palette and primitives of
+:mod:`companion.figures.drawing` (``canvas``, ``box``, ``circle``, ``arrow``,
+``text`` ...), like the figures of chapters 12 and 13.
 
 Output is deterministic: the same call with the same arguments renders to the
 same PNG bytes (save with ``metadata={"Software": None}`` to drop the
@@ -36,20 +36,43 @@ Matplotlib version from the file).
 
 from __future__ import annotations
 
-import io
-import math
 import numbers
 from collections.abc import Sequence
 
 import matplotlib.patches as mpatches
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.path import Path
 
+from companion.figures.drawing import (
+    BLUE,
+    CELL_FACE,
+    DECODER_FACE,
+    FONT,
+    GREY,
+    IGNORED,
+    INK,
+    INPUT,
+    LINE_WIDTH,
+    ORANGE,
+    OUTPUT,
+    PAD_FACE,
+    PURPLE,
+    SMALL,
+    STATE,
+    VERMILLION,
+    arrow,
+    box,
+    bracket,
+    canvas,
+    circle,
+    cross,
+    dot,
+    text,
+    title,
+)
 from companion.validation import check_int
 
 __all__ = [
-    "Diagram",
     "eos_decoding",
     "gru_cell",
     "lstm_cell",
@@ -61,289 +84,10 @@ __all__ = [
     "static_vs_dynamic",
 ]
 
-# --------------------------------------------------------------------------
-# Style: one scale, one palette, two font sizes for every figure.
-# --------------------------------------------------------------------------
-
-_INCH_PER_UNIT = 0.55  # drawing units -> inches; every figure uses the same scale
-_FONT = 13  # labels (points)
-_SMALL = 11  # secondary labels, legends
-_LW = 1.6  # line width of boxes and arrows (points)
-
-# Okabe & Ito (2008), a palette distinguishable with every common colour-vision
-# deficiency; light tints of the same hues fill the boxes.
-_BLUE = "#0072B2"
-_ORANGE = "#E69F00"
-_GREEN = "#009E73"
-_VERMILLION = "#D55E00"
-_PURPLE = "#CC79A7"
-_INK = "#222222"
-_GREY = "#9A9A9A"
-_CELL_FACE = "#D4E8F5"  # tint of _BLUE
-_DECODER_FACE = "#F3DCE9"  # tint of _PURPLE
-_PAD_FACE = "#F2F2F2"
-
-_INPUT = _INK  # arrows carrying inputs x
-_STATE = _ORANGE  # arrows carrying the state h (or y(t-1) for a plain neuron)
-_OUTPUT = _GREEN  # arrows carrying outputs y
-_IGNORED = _GREY  # ignored outputs, masked steps, zero inputs
-
-_MATH_FONT = "cm"  # Computer Modern for $...$, like the book's MathJax
-
-Extent = tuple[float, float, float, float]  # (xmin, xmax, ymin, ymax)
-
-
-# --------------------------------------------------------------------------
-# Private drawing primitives shared by every figure.
-# --------------------------------------------------------------------------
-
-
-class Diagram(Figure):
-    """A :class:`~matplotlib.figure.Figure` that shows itself as a PNG in Jupyter.
-
-    A plain ``Figure`` made outside ``pyplot`` only displays as text
-    (``<Figure size ...>``) in a notebook unless ``%matplotlib inline`` is
-    active. This subclass adds ``_repr_png_``, so the last expression of a
-    cell, ``memory_cell()`` say, is shown inline with no magic and no global
-    state. The PNG is cropped to the drawing (``bbox_inches="tight"``), uses
-    ``rcParams["savefig.dpi"]`` and carries no Matplotlib version, so its
-    bytes depend only on the call.
-    """
-
-    def _repr_png_(self) -> bytes:
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
-        return buffer.getvalue()
-
-
-def _canvas(rows: Sequence[Sequence[Extent]], gap: float = 0.6) -> tuple[Diagram, list[Axes]]:
-    """A figure holding one axes per extent, all drawn at ``_INCH_PER_UNIT``.
-
-    ``rows`` lists the panels row by row, each panel given by the data extent
-    it shows. Panels in a row sit side by side, rows stack downwards, ``gap``
-    drawing units apart. Each axes is sized so that one drawing unit is the
-    same length on x and y and in every panel; axes are invisible.
-    """
-    row_widths = [sum(e[1] - e[0] for e in row) + gap * (len(row) - 1) for row in rows]
-    row_heights = [max(e[3] - e[2] for e in row) for row in rows]
-    width = max(row_widths)
-    height = sum(row_heights) + gap * (len(rows) - 1)
-    fig = Diagram(figsize=(width * _INCH_PER_UNIT, height * _INCH_PER_UNIT))
-    axes = []
-    top = height
-    for row, row_width, row_height in zip(rows, row_widths, row_heights, strict=True):
-        left = (width - row_width) / 2
-        for xmin, xmax, ymin, ymax in row:
-            w, h = xmax - xmin, ymax - ymin
-            bottom = top - row_height + (row_height - h) / 2
-            ax = fig.add_axes((left / width, bottom / height, w / width, h / height))
-            ax.set_xlim(xmin, xmax)
-            ax.set_ylim(ymin, ymax)
-            ax.set_aspect("equal")
-            ax.set_axis_off()
-            axes.append(ax)
-            left += w + gap
-        top -= row_height + gap
-    return fig, axes
-
-
-def _text(
-    ax: Axes,
-    xy: tuple[float, float],
-    s: str,
-    *,
-    size: float = _FONT,
-    color: str = _INK,
-    ha: str = "center",
-    va: str = "center",
-    **kwargs,
-):
-    """Place a label; ``$...$`` parts are set in Computer Modern."""
-    return ax.text(
-        xy[0],
-        xy[1],
-        s,
-        fontsize=size,
-        color=color,
-        ha=ha,
-        va=va,
-        math_fontfamily=_MATH_FONT,
-        zorder=kwargs.pop("zorder", 4),
-        **kwargs,
-    )
-
-
-def _box(
-    ax: Axes,
-    xy: tuple[float, float],
-    w: float,
-    h: float,
-    label: str | None = None,
-    *,
-    face: str = _CELL_FACE,
-    edge: str = _BLUE,
-    ls: str = "-",
-    lw: float = _LW,
-    hatch: str | None = None,
-    rounding: float = 0.12,
-    gid: str | None = None,
-    size: float = _FONT,
-    color: str = _INK,
-    family: str | None = None,
-) -> mpatches.FancyBboxPatch:
-    """A rounded box centred on ``xy``, optionally with a centred label."""
-    patch = mpatches.FancyBboxPatch(
-        (xy[0] - w / 2, xy[1] - h / 2),
-        w,
-        h,
-        boxstyle=f"round,pad=0,rounding_size={rounding}",
-        facecolor=face,
-        edgecolor=edge,
-        linestyle=ls,
-        linewidth=lw,
-        hatch=hatch,
-        zorder=2,
-    )
-    if gid is not None:
-        patch.set_gid(gid)
-    ax.add_patch(patch)
-    if label is not None:
-        _text(ax, xy, label, size=size, color=color, family=family)
-    return patch
-
-
-def _circle(
-    ax: Axes,
-    xy: tuple[float, float],
-    r: float,
-    *,
-    face: str = _CELL_FACE,
-    edge: str = _BLUE,
-    lw: float = _LW,
-    gid: str | None = None,
-) -> mpatches.Circle:
-    """A circle (a single neuron) centred on ``xy``."""
-    patch = mpatches.Circle(xy, r, facecolor=face, edgecolor=edge, linewidth=lw, zorder=2)
-    if gid is not None:
-        patch.set_gid(gid)
-    ax.add_patch(patch)
-    return patch
-
-
-def _polyline(points: Sequence[tuple[float, float]], radius: float) -> Path:
-    """A path through ``points`` whose corners are rounded with ``radius``."""
-    verts = [points[0]]
-    codes = [Path.MOVETO]
-    for prev, corner, nxt in zip(points, points[1:], points[2:], strict=False):
-        d_in = math.dist(prev, corner)
-        d_out = math.dist(corner, nxt)
-        r = min(radius, d_in / 2, d_out / 2)
-        a = (
-            corner[0] - r * (corner[0] - prev[0]) / d_in,
-            corner[1] - r * (corner[1] - prev[1]) / d_in,
-        )
-        b = (
-            corner[0] + r * (nxt[0] - corner[0]) / d_out,
-            corner[1] + r * (nxt[1] - corner[1]) / d_out,
-        )
-        verts += [a, corner, b]
-        codes += [Path.LINETO, Path.CURVE3, Path.CURVE3]
-    verts.append(points[-1])
-    codes.append(Path.LINETO)
-    return Path(verts, codes)
-
-
-def _arrow(
-    ax: Axes,
-    points: Sequence[tuple[float, float]],
-    *,
-    color: str = _INPUT,
-    ls: str = "-",
-    lw: float = _LW,
-    radius: float = 0.25,
-    head: bool = True,
-    curve: float | None = None,
-) -> list[mpatches.Patch]:
-    """An arrow along ``points`` (rounded corners), head at the last point.
-
-    The shaft is a plain path so that it may be dashed; the head is drawn
-    separately, always solid. ``curve`` (two points only) bends the shaft
-    into an arc of that relative curvature instead.
-    """
-    if curve is not None:
-        (x0, y0), (x1, y1) = points
-        mx, my = (x0 + x1) / 2, (y0 + y1) / 2
-        ctrl = (mx - curve * (y1 - y0), my + curve * (x1 - x0))
-        path = Path([(x0, y0), ctrl, (x1, y1)], [Path.MOVETO, Path.CURVE3, Path.CURVE3])
-        tail = ctrl
-    else:
-        path = _polyline(points, radius)
-        tail = points[-2]
-    shaft = mpatches.PathPatch(
-        path, fill=False, edgecolor=color, linewidth=lw, linestyle=ls, capstyle="butt", zorder=3
-    )
-    ax.add_patch(shaft)
-    patches: list[mpatches.Patch] = [shaft]
-    if head:
-        end = points[-1]
-        d = math.dist(tail, end)
-        step = 0.01 / d
-        start = (end[0] + (tail[0] - end[0]) * step, end[1] + (tail[1] - end[1]) * step)
-        tip = mpatches.FancyArrowPatch(
-            start,
-            end,
-            arrowstyle="-|>,head_length=0.55,head_width=0.25",
-            mutation_scale=14 * lw / _LW,
-            shrinkA=0,
-            shrinkB=0,
-            color=color,
-            linewidth=lw,
-            zorder=3,
-        )
-        ax.add_patch(tip)
-        patches.append(tip)
-    return patches
-
-
-def _dot(ax: Axes, xy: tuple[float, float], color: str) -> None:
-    """A small junction dot where an arrow branches."""
-    ax.add_patch(mpatches.Circle(xy, 0.06, facecolor=color, edgecolor="none", zorder=3))
-
-
-def _cross(ax: Axes, xy: tuple[float, float], w: float, h: float, color: str = _VERMILLION):
-    """Strike out the box of size ``w`` x ``h`` centred on ``xy``."""
-    x, y = xy
-    for sign in (1, -1):
-        ax.plot(
-            [x - w / 2, x + w / 2],
-            [y - sign * h / 2, y + sign * h / 2],
-            color=color,
-            linewidth=_LW,
-            solid_capstyle="round",
-            zorder=5,
-        )
-
-
-def _bracket(ax: Axes, xa: float, xb: float, y: float, label: str, color: str = _GREY):
-    """A bracket under ``xa..xb`` at height ``y``, opening upwards, labelled below."""
-    ax.plot([xa, xa, xb, xb], [y + 0.15, y, y, y + 0.15], color=color, lw=1.2, zorder=3)
-    _text(ax, ((xa + xb) / 2, y - 0.12), label, size=_SMALL, color=color, va="top")
-
-
-def _title(ax: Axes, s: str) -> None:
-    """A panel title inside the top of the axes (so no layout engine is needed)."""
-    xmin, xmax = ax.get_xlim()
-    _text(ax, ((xmin + xmax) / 2, ax.get_ylim()[1]), s, size=_FONT, va="top", weight="bold")
-
 
 def _step(offset: int) -> str:
     """``t``, ``t-1``, ``t-2`` ... for a step ``offset`` before the current one."""
     return "t" if offset == 0 else f"t-{offset}"
-
-
-# --------------------------------------------------------------------------
-# Argument checks.
-# --------------------------------------------------------------------------
 
 
 # --------------------------------------------------------------------------
@@ -380,32 +124,32 @@ def recurrent_neuron(unrolled: bool = True) -> Figure:
     extent = (
         (-1.0, first + (n - 1) * spacing + 1.65, -2.75, 2.0) if unrolled else (-1.0, 2.1, -2.0, 2.0)
     )
-    fig, (ax,) = _canvas([[extent]])
+    fig, (ax,) = canvas([[extent]])
 
     def neuron(x: float, offset: int | None) -> None:
         sub = "t" if offset is None else _step(offset)
-        _circle(ax, (x, 0), r, gid="neuron")
-        _arrow(ax, [(x, -1.25), (x, -r)], color=_INPUT)
-        _text(ax, (x, -1.55), rf"$\mathbf{{x}}_{{({sub})}}$")
-        _arrow(ax, [(x, r), (x, 1.25)], color=_OUTPUT)
-        _text(ax, (x, 1.55), rf"$y_{{({sub})}}$")
+        circle(ax, (x, 0), r, gid="neuron")
+        arrow(ax, [(x, -1.25), (x, -r)], color=INPUT)
+        text(ax, (x, -1.55), rf"$\mathbf{{x}}_{{({sub})}}$")
+        arrow(ax, [(x, r), (x, 1.25)], color=OUTPUT)
+        text(ax, (x, 1.55), rf"$y_{{({sub})}}$")
 
     # Folded: the output bends back into the neuron's right side.
     neuron(0.0, None)
-    _dot(ax, (0, 0.85), _OUTPUT)
-    _arrow(ax, [(0, 0.85), (0.95, 0.85), (0.95, 0), (r, 0)], color=_STATE)
+    dot(ax, (0, 0.85), OUTPUT)
+    arrow(ax, [(0, 0.85), (0.95, 0.85), (0.95, 0), (r, 0)], color=STATE)
 
     if unrolled:
-        _text(ax, (2.55, 0), "$=$", size=26)
+        text(ax, (2.55, 0), "$=$", size=26)
         xs = [first + k * spacing for k in range(n)]
         # y(t-4) arriving from before the drawing, y(t) leaving it: dashed.
-        _arrow(ax, [(xs[0] - 1.0, 0), (xs[0] - r, 0)], color=_STATE, ls="--")
+        arrow(ax, [(xs[0] - 1.0, 0), (xs[0] - r, 0)], color=STATE, ls="--")
         for k, x in enumerate(xs):
             neuron(x, n - 1 - k)
-            _dot(ax, (x, 0.85), _OUTPUT)
+            dot(ax, (x, 0.85), OUTPUT)
             nxt = x + spacing
             last = k == n - 1
-            _arrow(
+            arrow(
                 ax,
                 [
                     (x, 0.85),
@@ -413,12 +157,12 @@ def recurrent_neuron(unrolled: bool = True) -> Figure:
                     (x + 0.95, 0),
                     (nxt - r if not last else x + 1.45, 0),
                 ],
-                color=_STATE,
+                color=STATE,
                 ls="--" if last else "-",
             )
         # Time axis under the inputs.
-        _arrow(ax, [(xs[0] - 0.8, -2.25), (xs[-1] + 1.1, -2.25)], color=_GREY, lw=1.2)
-        _text(ax, (xs[-1] + 1.1, -2.55), "time", size=_SMALL, color=_GREY, ha="right", va="top")
+        arrow(ax, [(xs[0] - 0.8, -2.25), (xs[-1] + 1.1, -2.25)], color=GREY, lw=1.2)
+        text(ax, (xs[-1] + 1.1, -2.55), "time", size=SMALL, color=GREY, ha="right", va="top")
     return fig
 
 
@@ -456,37 +200,37 @@ def recurrent_layer(n_steps: int = 3) -> Figure:
     first = 4.8
     xs = [first + k * spacing for k in range(n_steps)]
     extent = (-1.4, xs[-1] + 2.2, -2.1, 2.1)
-    fig, (ax,) = _canvas([[extent]])
+    fig, (ax,) = canvas([[extent]])
 
     def layer(x: float, offset: int | None) -> None:
         sub = "t" if offset is None else _step(offset)
-        _box(ax, (x, 0), w, h, gid="layer")
+        box(ax, (x, 0), w, h, gid="layer")
         for j in range(n_units):
-            _circle(ax, (x + (j - (n_units - 1) / 2) * 0.4, 0), 0.14, face="white", lw=1.2)
-        _arrow(ax, [(x, -1.45), (x, -h / 2)], color=_INPUT)
-        _text(ax, (x, -1.75), rf"$\mathbf{{x}}_{{({sub})}}$")
-        _text(ax, (x + 0.12, -0.95), r"$\mathbf{W}_x$", size=_SMALL, ha="left")
-        _arrow(ax, [(x, h / 2), (x, 1.45)], color=_OUTPUT)
-        _text(ax, (x, 1.75), rf"$\mathbf{{y}}_{{({sub})}}$")
-        _dot(ax, (x, 0.95), _OUTPUT)
+            circle(ax, (x + (j - (n_units - 1) / 2) * 0.4, 0), 0.14, face="white", lw=1.2)
+        arrow(ax, [(x, -1.45), (x, -h / 2)], color=INPUT)
+        text(ax, (x, -1.75), rf"$\mathbf{{x}}_{{({sub})}}$")
+        text(ax, (x + 0.12, -0.95), r"$\mathbf{W}_x$", size=SMALL, ha="left")
+        arrow(ax, [(x, h / 2), (x, 1.45)], color=OUTPUT)
+        text(ax, (x, 1.75), rf"$\mathbf{{y}}_{{({sub})}}$")
+        dot(ax, (x, 0.95), OUTPUT)
 
     layer(0.0, None)
-    _arrow(ax, [(0, 0.95), (1.55, 0.95), (1.55, 0), (w / 2, 0)], color=_STATE)
-    _text(ax, (1.68, 0.45), r"$\mathbf{W}_y$", size=_SMALL, ha="left")
+    arrow(ax, [(0, 0.95), (1.55, 0.95), (1.55, 0), (w / 2, 0)], color=STATE)
+    text(ax, (1.68, 0.45), r"$\mathbf{W}_y$", size=SMALL, ha="left")
 
-    _text(ax, (2.65, 0), "$=$", size=26)
-    _arrow(ax, [(xs[0] - w / 2 - 0.55, 0), (xs[0] - w / 2, 0)], color=_STATE, ls="--")
+    text(ax, (2.65, 0), "$=$", size=26)
+    arrow(ax, [(xs[0] - w / 2 - 0.55, 0), (xs[0] - w / 2, 0)], color=STATE, ls="--")
     for k, x in enumerate(xs):
         layer(x, n_steps - 1 - k)
         turn = x + w / 2 + 0.4
         if k < n_steps - 1:
-            _arrow(ax, [(x, 0.95), (turn, 0.95), (turn, 0), (x + spacing - w / 2, 0)], color=_STATE)
-            _text(ax, (turn + 0.1, 0.45), r"$\mathbf{W}_y$", size=_SMALL, ha="left")
+            arrow(ax, [(x, 0.95), (turn, 0.95), (turn, 0), (x + spacing - w / 2, 0)], color=STATE)
+            text(ax, (turn + 0.1, 0.45), r"$\mathbf{W}_y$", size=SMALL, ha="left")
         else:
-            _arrow(
+            arrow(
                 ax,
                 [(x, 0.95), (turn, 0.95), (turn, 0), (turn + 0.45, 0)],
-                color=_STATE,
+                color=STATE,
                 ls="--",
             )
     return fig
@@ -518,8 +262,8 @@ def memory_cell() -> Figure:
     n = 3
     xs = [first + k * spacing for k in range(n)]
     extent = (-1.2, xs[-1] + 2.0, -2.0, 2.7)
-    fig, (ax,) = _canvas([[extent]])
-    _text(
+    fig, (ax,) = canvas([[extent]])
+    text(
         ax,
         ((extent[0] + extent[1]) / 2, 2.45),
         r"$\mathbf{h}_{(t)} = f(\mathbf{h}_{(t-1)},\ \mathbf{x}_{(t)})$"
@@ -528,32 +272,32 @@ def memory_cell() -> Figure:
 
     def cell(x: float, offset: int | None) -> None:
         sub = "t" if offset is None else _step(offset)
-        _box(ax, (x, 0), w, h, "cell", gid="cell", size=_SMALL)
-        _arrow(ax, [(x, -1.35), (x, -h / 2)], color=_INPUT)
-        _text(ax, (x, -1.65), rf"$\mathbf{{x}}_{{({sub})}}$")
-        _arrow(ax, [(x, h / 2), (x, 1.35)], color=_OUTPUT)
-        _text(ax, (x, 1.65), rf"$\mathbf{{y}}_{{({sub})}}$")
+        box(ax, (x, 0), w, h, "cell", gid="cell", size=SMALL)
+        arrow(ax, [(x, -1.35), (x, -h / 2)], color=INPUT)
+        text(ax, (x, -1.65), rf"$\mathbf{{x}}_{{({sub})}}$")
+        arrow(ax, [(x, h / 2), (x, 1.35)], color=OUTPUT)
+        text(ax, (x, 1.65), rf"$\mathbf{{y}}_{{({sub})}}$")
 
     # Folded: the state leaves on the right and comes straight back.
     cell(0.0, None)
-    _arrow(
+    arrow(
         ax,
         [(w / 2, 0.2), (w / 2 + 0.75, 0.2), (w / 2 + 0.75, -0.2), (w / 2, -0.2)],
-        color=_STATE,
+        color=STATE,
         radius=0.2,
     )
-    _text(ax, (w / 2 + 0.9, 0), r"$\mathbf{h}$", ha="left")
+    text(ax, (w / 2 + 0.9, 0), r"$\mathbf{h}$", ha="left")
 
-    _text(ax, (2.6, 0), "$=$", size=26)
+    text(ax, (2.6, 0), "$=$", size=26)
     gap_labels = [rf"$\mathbf{{h}}_{{({_step(n - k)})}}$" for k in range(n + 1)]
-    _arrow(ax, [(xs[0] - w / 2 - 1.0, 0), (xs[0] - w / 2, 0)], color=_STATE, ls="--")
-    _text(ax, (xs[0] - w / 2 - 0.5, 0.12), gap_labels[0], size=_SMALL, va="bottom")
+    arrow(ax, [(xs[0] - w / 2 - 1.0, 0), (xs[0] - w / 2, 0)], color=STATE, ls="--")
+    text(ax, (xs[0] - w / 2 - 0.5, 0.12), gap_labels[0], size=SMALL, va="bottom")
     for k, x in enumerate(xs):
         cell(x, n - 1 - k)
         last = k == n - 1
         end = x + spacing - w / 2 if not last else x + w / 2 + 1.0
-        _arrow(ax, [(x + w / 2, 0), (end, 0)], color=_STATE, ls="--" if last else "-")
-        _text(ax, ((x + w / 2 + end) / 2, 0.12), gap_labels[k + 1], size=_SMALL, va="bottom")
+        arrow(ax, [(x + w / 2, 0), (end, 0)], color=STATE, ls="--" if last else "-")
+        text(ax, ((x + w / 2 + end) / 2, 0.12), gap_labels[k + 1], size=SMALL, va="bottom")
     return fig
 
 
@@ -570,8 +314,8 @@ def _unrolled_row(
     spacing: float,
     inputs: Sequence[tuple[str, bool] | None],
     outputs: Sequence[tuple[str, bool] | None],
-    face: str = _CELL_FACE,
-    edge: str = _BLUE,
+    face: str = CELL_FACE,
+    edge: str = BLUE,
     label: str | None = None,
     w: float = 0.7,
     h: float = 0.6,
@@ -583,17 +327,17 @@ def _unrolled_row(
     """
     xs = [x0 + k * spacing for k in range(n)]
     for k, x in enumerate(xs):
-        _box(ax, (x, 0), w, h, label, face=face, edge=edge, gid="cell", size=_SMALL)
+        box(ax, (x, 0), w, h, label, face=face, edge=edge, gid="cell", size=SMALL)
         if k < n - 1:
-            _arrow(ax, [(x + w / 2, 0), (x + spacing - w / 2, 0)], color=_STATE)
-        for item, sign, colour in ((inputs[k], -1, _INPUT), (outputs[k], 1, _OUTPUT)):
+            arrow(ax, [(x + w / 2, 0), (x + spacing - w / 2, 0)], color=STATE)
+        for item, sign, colour in ((inputs[k], -1, INPUT), (outputs[k], 1, OUTPUT)):
             if item is None:
                 continue
-            text, used = item
+            symbol, used = item
             near, far = sign * h / 2, sign * 1.0
             pts = [(x, far), (x, near)] if sign < 0 else [(x, near), (x, far)]
-            _arrow(ax, pts, color=colour if used else _IGNORED, ls="-" if used else "--")
-            _text(ax, (x, sign * 1.3), text, size=_FONT, color=_INK if used else _IGNORED)
+            arrow(ax, pts, color=colour if used else IGNORED, ls="-" if used else "--")
+            text(ax, (x, sign * 1.3), symbol, size=FONT, color=INK if used else IGNORED)
     return xs
 
 
@@ -618,7 +362,7 @@ def sequence_types() -> Figure:
     n = 4
     spacing = 1.3
     extent = (-0.8, 6.0, -2.15, 2.3)
-    fig, axes = _canvas([[extent, extent], [extent, extent]], gap=0.5)
+    fig, axes = canvas([[extent, extent], [extent, extent]], gap=0.5)
     centre = (extent[0] + extent[1]) / 2
     x0 = centre - (n - 1) * spacing / 2
 
@@ -626,7 +370,7 @@ def sequence_types() -> Figure:
         return rf"$\mathbf{{{prefix}}}_{{({k})}}$"
 
     ax = axes[0]
-    _title(ax, "seq-to-seq")
+    title(ax, "seq-to-seq")
     _unrolled_row(
         ax,
         x0,
@@ -637,7 +381,7 @@ def sequence_types() -> Figure:
     )
 
     ax = axes[1]
-    _title(ax, "seq-to-vector")
+    title(ax, "seq-to-vector")
     _unrolled_row(
         ax,
         x0,
@@ -648,7 +392,7 @@ def sequence_types() -> Figure:
     )
 
     ax = axes[2]
-    _title(ax, "vector-to-seq")
+    title(ax, "vector-to-seq")
     _unrolled_row(
         ax,
         x0,
@@ -659,7 +403,7 @@ def sequence_types() -> Figure:
     )
 
     ax = axes[3]
-    _title(ax, "encoder-decoder")
+    title(ax, "encoder-decoder")
     n_enc, n_dec = 3, 2
     x0 = centre - (n_enc + n_dec - 1) * spacing / 2
     enc = _unrolled_row(
@@ -677,13 +421,13 @@ def sequence_types() -> Figure:
         spacing=spacing,
         inputs=[None] * n_dec,
         outputs=[(rf"$\hat{{\mathbf{{y}}}}_{{({k})}}$", True) for k in range(n_dec)],
-        face=_DECODER_FACE,
-        edge=_PURPLE,
+        face=DECODER_FACE,
+        edge=PURPLE,
     )
     # The encoder's final state is the vector handed to the decoder.
-    _arrow(ax, [(enc[-1] + 0.35, 0), (dec[0] - 0.35, 0)], color=_STATE, lw=2.6)
-    for xs, name, colour in ((enc, "encoder", _BLUE), (dec, "decoder", _PURPLE)):
-        _bracket(ax, xs[0] - 0.4, xs[-1] + 0.4, -1.65, name, colour)
+    arrow(ax, [(enc[-1] + 0.35, 0), (dec[0] - 0.35, 0)], color=STATE, lw=2.6)
+    for xs, name, colour in ((enc, "encoder", BLUE), (dec, "decoder", PURPLE)):
+        bracket(ax, xs[0] - 0.4, xs[-1] + 0.4, -1.65, name, colour)
     return fig
 
 
@@ -731,34 +475,34 @@ def static_vs_dynamic(n_steps: int = 4, stacked: bool = False) -> Figure:
     left = (min(left[0], -2.0), max(left[1], 2.0), left[2], left[3])
     right = (-2.8, 3.3, -2.8, 2.5)
     rows = [[left], [right]] if stacked else [[left, right]]
-    fig, (ax_s, ax_d) = _canvas(rows, gap=0.8)
+    fig, (ax_s, ax_d) = canvas(rows, gap=0.8)
 
     # Static: one copy of the cell per step.
-    _title(ax_s, "static unrolling")
+    title(ax_s, "static unrolling")
     xs = [k * spacing for k in range(n_steps)]
     if n_steps == 1:
         xs = [0.0]
     for k, x in enumerate(xs):
-        _box(ax_s, (x, 0), w, h, "cell", gid="cell", size=_SMALL)
-        _arrow(ax_s, [(x, -1.2), (x, -h / 2)], color=_INPUT)
-        _text(ax_s, (x, -1.5), rf"$\mathbf{{X}}_{{({k})}}$")
-        _arrow(ax_s, [(x, h / 2), (x, 1.2)], color=_OUTPUT)
-        _text(ax_s, (x, 1.5), rf"$\mathbf{{Y}}_{{({k})}}$")
+        box(ax_s, (x, 0), w, h, "cell", gid="cell", size=SMALL)
+        arrow(ax_s, [(x, -1.2), (x, -h / 2)], color=INPUT)
+        text(ax_s, (x, -1.5), rf"$\mathbf{{X}}_{{({k})}}$")
+        arrow(ax_s, [(x, h / 2), (x, 1.2)], color=OUTPUT)
+        text(ax_s, (x, 1.5), rf"$\mathbf{{Y}}_{{({k})}}$")
         if k < n_steps - 1:
-            _arrow(ax_s, [(x + w / 2, 0), (x + spacing - w / 2, 0)], color=_STATE)
+            arrow(ax_s, [(x + w / 2, 0), (x + spacing - w / 2, 0)], color=STATE)
     # A bracket under the copies: they share one set of weights.
     copies = "1 node" if n_steps == 1 else f"{n_steps} nodes"
-    _bracket(
+    bracket(
         ax_s,
         xs[0] - w / 2,
         xs[-1] + w / 2,
         -1.95,
         copies + r", one $\mathbf{W}_x,\, \mathbf{W}_y,\, \mathbf{b}$",
-        _INK,
+        INK,
     )
 
     # Dynamic: one cell in a loop, between two whole tensors.
-    _title(ax_d, "dynamic unrolling")
+    title(ax_d, "dynamic unrolling")
     cx = 1.1  # the cell's x; the loop's header sits on its left
     ax_d.add_patch(
         mpatches.FancyBboxPatch(
@@ -767,52 +511,52 @@ def static_vs_dynamic(n_steps: int = 4, stacked: bool = False) -> Figure:
             1.5,
             boxstyle="round,pad=0,rounding_size=0.2",
             facecolor="none",
-            edgecolor=_GREY,
+            edgecolor=GREY,
             linestyle="--",
             linewidth=1.2,
             zorder=1,
         )
     )
-    _text(
+    text(
         ax_d,
         (-2.15, -0.1),
         "for t in\nrange(n_steps):",
-        size=_SMALL - 1,
-        color=_GREY,
+        size=SMALL - 1,
+        color=GREY,
         family="monospace",
         ha="left",
         linespacing=1.3,
     )
-    _box(ax_d, (cx, -0.1), w, h, "cell", gid="cell", size=_SMALL)
-    _arrow(
+    box(ax_d, (cx, -0.1), w, h, "cell", gid="cell", size=SMALL)
+    arrow(
         ax_d,
         [(cx + w / 2, 0.1), (cx + w / 2 + 0.6, 0.1), (cx + w / 2 + 0.6, -0.3), (cx + w / 2, -0.3)],
-        color=_STATE,
+        color=STATE,
         radius=0.2,
     )
-    _text(ax_d, (cx + w / 2 + 0.72, -0.1), r"$\mathbf{h}$", ha="left")
-    for y, text in (
+    text(ax_d, (cx + w / 2 + 0.72, -0.1), r"$\mathbf{h}$", ha="left")
+    for y, tensor in (
         (-2.2, "X: [batch, n_steps, n_inputs]"),
         (1.7, "outputs: [batch, n_steps, n_neurons]"),
     ):
-        _box(
+        box(
             ax_d,
             (0.25, y),
             5.8,  # wide enough for the longer label, "outputs: [...]", with a margin
             0.5,
-            text,
+            tensor,
             face="white",
-            edge=_INK,
+            edge=INK,
             lw=1.2,
-            size=_SMALL - 2,
+            size=SMALL - 2,
             family="monospace",
             rounding=0.08,
             gid="tensor",
         )
-    _arrow(ax_d, [(cx, -1.95), (cx, -0.1 - h / 2)], color=_INPUT)
-    _text(ax_d, (cx + 0.1, -1.45), "X[:, t]", size=_SMALL - 2, family="monospace", ha="left")
-    _arrow(ax_d, [(cx, -0.1 + h / 2), (cx, 1.45)], color=_OUTPUT)
-    _text(ax_d, (cx + 0.1, 1.05), "outputs[:, t]", size=_SMALL - 2, family="monospace", ha="left")
+    arrow(ax_d, [(cx, -1.95), (cx, -0.1 - h / 2)], color=INPUT)
+    text(ax_d, (cx + 0.1, -1.45), "X[:, t]", size=SMALL - 2, family="monospace", ha="left")
+    arrow(ax_d, [(cx, -0.1 + h / 2), (cx, 1.45)], color=OUTPUT)
+    text(ax_d, (cx + 0.1, 1.05), "outputs[:, t]", size=SMALL - 2, family="monospace", ha="left")
     return fig
 
 
@@ -884,54 +628,54 @@ def padding_and_lengths(lengths: Sequence[int] = (2, 1, 2, 2), n_steps: int | No
     top = 1.0
     bottom = -(n_rows - 1) * dy - 2.35
     extent = (-3.5, state_x + 0.9, bottom, top)
-    fig, (ax,) = _canvas([[extent]])
+    fig, (ax,) = canvas([[extent]])
 
     for t in range(n_steps):
-        _text(ax, (t * dx, 0.72), f"$t={t}$", size=_SMALL)
-    _text(ax, (-2.6, 0.72), "instance", size=_SMALL, color=_GREY)
-    _text(ax, (-1.15, 0.72), "length", size=_SMALL, color=_GREY)
-    _text(ax, (state_x, 0.72), "final state", size=_SMALL)
+        text(ax, (t * dx, 0.72), f"$t={t}$", size=SMALL)
+    text(ax, (-2.6, 0.72), "instance", size=SMALL, color=GREY)
+    text(ax, (-1.15, 0.72), "length", size=SMALL, color=GREY)
+    text(ax, (state_x, 0.72), "final state", size=SMALL)
     for i, length in enumerate(lengths):
         y = -i * dy
-        _text(ax, (-2.6, y), f"{i}", size=_FONT)
-        _text(ax, (-1.15, y), f"{length}", size=_FONT)
+        text(ax, (-2.6, y), f"{i}", size=FONT)
+        text(ax, (-1.15, y), f"{length}", size=FONT)
         for t in range(n_steps):
             if t < length:
                 last = t == length - 1
-                _box(
+                box(
                     ax,
                     (t * dx, y),
                     cw,
                     ch,
                     rf"$\mathbf{{y}}_{{({t})}}$",
-                    edge=_VERMILLION if last else _BLUE,
-                    lw=2.8 if last else _LW,
+                    edge=VERMILLION if last else BLUE,
+                    lw=2.8 if last else LINE_WIDTH,
                     rounding=0.08,
                     gid="cell",
                 )
             else:
-                _box(
+                box(
                     ax,
                     (t * dx, y),
                     cw,
                     ch,
                     r"$\mathbf{0}$",
-                    face=_PAD_FACE,
-                    edge=_GREY,
+                    face=PAD_FACE,
+                    edge=GREY,
                     hatch="///",
                     rounding=0.08,
                     gid="cell",
-                    color=_INK,
+                    color=INK,
                 )
         state = rf"$\mathbf{{h}}_{{({length - 1})}}$" if length else r"$\mathbf{h}_{\mathrm{init}}$"
-        _box(
+        box(
             ax,
             (state_x, y),
             1.1,
             ch,
             state,
             face="white",
-            edge=_VERMILLION,
+            edge=VERMILLION,
             lw=2.8,
             rounding=0.08,
             gid="state",
@@ -940,15 +684,15 @@ def padding_and_lengths(lengths: Sequence[int] = (2, 1, 2, 2), n_steps: int | No
     # Legend, drawn with the same primitives so it stays inside the drawing.
     ly = -(n_rows - 1) * dy - 1.05
     entries = [
-        (dict(face=_CELL_FACE, edge=_BLUE), "valid step"),
-        (dict(face=_PAD_FACE, edge=_GREY, hatch="///"), r"padding: output $\mathbf{0}$"),
-        (dict(face=_CELL_FACE, edge=_VERMILLION, lw=2.8), "last valid step, and the final state"),
+        (dict(face=CELL_FACE, edge=BLUE), "valid step"),
+        (dict(face=PAD_FACE, edge=GREY, hatch="///"), r"padding: output $\mathbf{0}$"),
+        (dict(face=CELL_FACE, edge=VERMILLION, lw=2.8), "last valid step, and the final state"),
     ]
     x = -3.35
     for k, (style, label) in enumerate(entries):
         yy = ly - 0.45 * k
-        _box(ax, (x + 0.25, yy), 0.5, 0.3, rounding=0.05, **style)
-        _text(ax, (x + 0.65, yy), label, size=_SMALL, ha="left")
+        box(ax, (x + 0.25, yy), 0.5, 0.3, rounding=0.05, **style)
+        text(ax, (x + 0.65, yy), label, size=SMALL, ha="left")
     return fig
 
 
@@ -1019,35 +763,35 @@ def eos_decoding(
     tw = max(1.15, 0.16 * max(len(s) for s in tokens + inputs) + 0.35)  # token box width
     spacing = max(1.75, tw + 0.5)
     extent = (-1.9, (n - 1) * spacing + tw / 2 + 0.3, -2.0, 2.75)
-    fig, (ax,) = _canvas([[extent]])
-    _text(ax, (-1.8, 2.35), "mask", size=_SMALL, color=_GREY, ha="left")
-    _text(ax, (-1.8, 1.3), "output", size=_SMALL, color=_GREY, ha="left")
-    _text(ax, (-1.8, -1.35), "input", size=_SMALL, color=_GREY, ha="left")
+    fig, (ax,) = canvas([[extent]])
+    text(ax, (-1.8, 2.35), "mask", size=SMALL, color=GREY, ha="left")
+    text(ax, (-1.8, 1.3), "output", size=SMALL, color=GREY, ha="left")
+    text(ax, (-1.8, -1.35), "input", size=SMALL, color=GREY, ha="left")
     for k in range(n):
         x = k * spacing
         live = k <= end
-        ink = _INK if live else _IGNORED
+        ink = INK if live else IGNORED
         ls = "-" if live else "--"
-        _box(
+        box(
             ax,
             (x, 0),
             w,
             h,
-            face=_DECODER_FACE if live else "white",
-            edge=_PURPLE if live else _IGNORED,
+            face=DECODER_FACE if live else "white",
+            edge=PURPLE if live else IGNORED,
             ls=ls,
             gid="cell",
         )
         if k < n - 1:
-            _arrow(
+            arrow(
                 ax,
                 [(x + w / 2, 0), (x + spacing - w / 2, 0)],
-                color=_STATE if k < end else _IGNORED,
+                color=STATE if k < end else IGNORED,
                 ls="-" if k < end else "--",
             )
         # input below, output token above
-        _arrow(ax, [(x, -1.1), (x, -h / 2)], color=_INPUT if live else _IGNORED, ls=ls)
-        _box(
+        arrow(ax, [(x, -1.1), (x, -h / 2)], color=INPUT if live else IGNORED, ls=ls)
+        box(
             ax,
             (x, -1.35),
             tw,
@@ -1057,38 +801,38 @@ def eos_decoding(
             edge=ink,
             ls=ls,
             lw=1.0,
-            size=_SMALL,
+            size=SMALL,
             color=ink,
             family="monospace",
             rounding=0.08,
         )
-        _arrow(ax, [(x, h / 2), (x, 1.05)], color=_OUTPUT if live else _IGNORED, ls=ls)
+        arrow(ax, [(x, h / 2), (x, 1.05)], color=OUTPUT if live else IGNORED, ls=ls)
         is_eos = tokens[k] == eos and k == end
-        _box(
+        box(
             ax,
             (x, 1.3),
             tw,
             0.5,
             plain(tokens[k]),
             face="white",
-            edge=_VERMILLION if is_eos else ink,
+            edge=VERMILLION if is_eos else ink,
             lw=2.2 if is_eos else 1.0,
             ls=ls,
-            size=_SMALL,
+            size=SMALL,
             color=ink,
             family="monospace",
             rounding=0.08,
             gid="token",
         )
         if not live:
-            _cross(ax, (x, 1.3), tw, 0.5)
-        _text(ax, (x, 2.35), "1" if live else "0", size=_FONT, color=_INK if live else _VERMILLION)
+            cross(ax, (x, 1.3), tw, 0.5)
+        text(ax, (x, 2.35), "1" if live else "0", size=FONT, color=INK if live else VERMILLION)
         # the emitted token is the next step's input
         if k < n - 1:
-            _arrow(
+            arrow(
                 ax,
                 [(x + tw / 2 + 0.05, 1.15), (x + spacing - tw / 2 - 0.05, -1.2)],
-                color=_GREY,
+                color=GREY,
                 ls=":",
                 lw=1.1,
             )
@@ -1107,22 +851,22 @@ _FRAME_FACE = "#F7F7F7"
 
 def _op(ax, xy: tuple[float, float], symbol: str) -> None:
     """An element-wise operation: a small circle with ``symbol`` ("x", "+", "1-")."""
-    _circle(ax, xy, _R, face=_OP_FACE, edge=_INK, lw=1.3, gid="op")
+    circle(ax, xy, _R, face=_OP_FACE, edge=INK, lw=1.3, gid="op")
     label = {"x": r"$\times$", "+": "$+$"}.get(symbol, symbol)
-    _text(ax, xy, label, size=_FONT if symbol in ("x", "+") else _SMALL)
+    text(ax, xy, label, size=FONT if symbol in ("x", "+") else SMALL)
 
 
 def _gate(ax, xy: tuple[float, float], letter: str, fn: str, right: bool = False) -> None:
     """A gate (a layer with its own weights): ``fn`` inside the box, ``letter`` beside it
     (on the left, or on the ``right``)."""
-    _box(ax, xy, _GATE_W, _GATE_H, fn, gid="gate", size=_FONT)
+    box(ax, xy, _GATE_W, _GATE_H, fn, gid="gate", size=FONT)
     dx = (_GATE_W / 2 + 0.08) * (1 if right else -1)
     ha = "left" if right else "right"
-    _text(ax, (xy[0] + dx, xy[1] + 0.05), letter, ha=ha, color=_BLUE)
+    text(ax, (xy[0] + dx, xy[1] + 0.05), letter, ha=ha, color=BLUE)
 
 
 def _frame(ax, x0: float, x1: float, y0: float, y1: float) -> None:
-    _box(
+    box(
         ax,
         ((x0 + x1) / 2, (y0 + y1) / 2),
         x1 - x0,
@@ -1148,50 +892,50 @@ def lstm_cell() -> Figure:
     matplotlib.figure.Figure
         One axes; 4 gate boxes (gid ``"gate"``), 4 operation circles (gid ``"op"``).
     """
-    fig, (ax,) = _canvas([[(-0.9, 11.6, -0.9, 7.0)]])
+    fig, (ax,) = canvas([[(-0.9, 11.6, -0.9, 7.0)]])
     _frame(ax, 0.9, 9.9, 0.4, 6.3)
     top, bus = 5.4, 1.3
     xf, xi, xg, xo, xt = 2.6, 4.2, 5.6, 7.2, 8.6  # gates, then tanh(c)
     gate_y = 2.7
     # Cell state line.
-    _arrow(ax, [(-0.7, top), (xf - _R, top)], color=_VERMILLION, lw=2.4)
-    _text(ax, (-0.7, top + 0.4), r"$\mathbf{c}_{t-1}$", ha="left")
+    arrow(ax, [(-0.7, top), (xf - _R, top)], color=VERMILLION, lw=2.4)
+    text(ax, (-0.7, top + 0.4), r"$\mathbf{c}_{t-1}$", ha="left")
     _op(ax, (xf, top), "x")
-    _arrow(ax, [(xf + _R, top), (xg - _R, top)], color=_VERMILLION, lw=2.4)
+    arrow(ax, [(xf + _R, top), (xg - _R, top)], color=VERMILLION, lw=2.4)
     _op(ax, (xg, top), "+")
-    _arrow(ax, [(xg + _R, top), (11.4, top)], color=_VERMILLION, lw=2.4)
-    _text(ax, (11.4, top + 0.4), r"$\mathbf{c}_t$", ha="right")
+    arrow(ax, [(xg + _R, top), (11.4, top)], color=VERMILLION, lw=2.4)
+    text(ax, (11.4, top + 0.4), r"$\mathbf{c}_t$", ha="right")
     # Inputs: h_{t-1} from the left, x_t from below, one bus to every gate.
-    _arrow(ax, [(-0.7, bus), (1.6, bus)], color=_ORANGE, head=False)
-    _text(ax, (-0.7, bus + 0.4), r"$\mathbf{h}_{t-1}$", ha="left")
-    _arrow(ax, [(1.6, -0.7), (1.6, bus)], color=_INK, head=False)
-    _text(ax, (1.75, -0.5), r"$\mathbf{x}_t$", ha="left")
-    _dot(ax, (1.6, bus), _INK)
-    _arrow(ax, [(1.6, bus), (xo, bus)], color=_INK, head=False)
+    arrow(ax, [(-0.7, bus), (1.6, bus)], color=ORANGE, head=False)
+    text(ax, (-0.7, bus + 0.4), r"$\mathbf{h}_{t-1}$", ha="left")
+    arrow(ax, [(1.6, -0.7), (1.6, bus)], color=INK, head=False)
+    text(ax, (1.75, -0.5), r"$\mathbf{x}_t$", ha="left")
+    dot(ax, (1.6, bus), INK)
+    arrow(ax, [(1.6, bus), (xo, bus)], color=INK, head=False)
     for x in (xf, xi, xg, xo):
-        _dot(ax, (x, bus), _INK)
-        _arrow(ax, [(x, bus), (x, gate_y - _GATE_H / 2)], color=_INK)
+        dot(ax, (x, bus), INK)
+        arrow(ax, [(x, bus), (x, gate_y - _GATE_H / 2)], color=INK)
     for x, letter, fn in ((xf, "f", r"$\sigma$"), (xi, "i", r"$\sigma$")):
         _gate(ax, (x, gate_y), f"${letter}$", fn)
     _gate(ax, (xg, gate_y), "$g$", "tanh")
     _gate(ax, (xo, gate_y), "$o$", r"$\sigma$")
     # f scales the old cell state.
-    _arrow(ax, [(xf, gate_y + _GATE_H / 2), (xf, top - _R)], color=_BLUE)
+    arrow(ax, [(xf, gate_y + _GATE_H / 2), (xf, top - _R)], color=BLUE)
     # i * g is added.
     mid = 4.1
     _op(ax, (xg, mid), "x")
-    _arrow(ax, [(xi, gate_y + _GATE_H / 2), (xi, mid), (xg - _R, mid)], color=_BLUE)
-    _arrow(ax, [(xg, gate_y + _GATE_H / 2), (xg, mid - _R)], color=_BLUE)
-    _arrow(ax, [(xg, mid + _R), (xg, top - _R)], color=_BLUE)
+    arrow(ax, [(xi, gate_y + _GATE_H / 2), (xi, mid), (xg - _R, mid)], color=BLUE)
+    arrow(ax, [(xg, gate_y + _GATE_H / 2), (xg, mid - _R)], color=BLUE)
+    arrow(ax, [(xg, mid + _R), (xg, top - _R)], color=BLUE)
     # h_t = o * tanh(c_t).
-    _dot(ax, (xt, top), _VERMILLION)
-    _box(ax, (xt, mid), 1.0, 0.7, "tanh", face=_OP_FACE, edge=_INK, lw=1.3, gid="tanh_c")
-    _arrow(ax, [(xt, top), (xt, mid + 0.35)], color=_VERMILLION)
+    dot(ax, (xt, top), VERMILLION)
+    box(ax, (xt, mid), 1.0, 0.7, "tanh", face=_OP_FACE, edge=INK, lw=1.3, gid="tanh_c")
+    arrow(ax, [(xt, top), (xt, mid + 0.35)], color=VERMILLION)
     _op(ax, (xt, gate_y), "x")
-    _arrow(ax, [(xt, mid - 0.35), (xt, gate_y + _R)], color=_VERMILLION)
-    _arrow(ax, [(xo + _GATE_W / 2, gate_y), (xt - _R, gate_y)], color=_BLUE)
-    _arrow(ax, [(xt, gate_y - _R), (xt, bus), (11.4, bus)], color=_ORANGE)
-    _text(ax, (11.4, bus + 0.4), r"$\mathbf{h}_t$", ha="right")
+    arrow(ax, [(xt, mid - 0.35), (xt, gate_y + _R)], color=VERMILLION)
+    arrow(ax, [(xo + _GATE_W / 2, gate_y), (xt - _R, gate_y)], color=BLUE)
+    arrow(ax, [(xt, gate_y - _R), (xt, bus), (11.4, bus)], color=ORANGE)
+    text(ax, (11.4, bus + 0.4), r"$\mathbf{h}_t$", ha="right")
     return fig
 
 
@@ -1208,52 +952,52 @@ def gru_cell() -> Figure:
     matplotlib.figure.Figure
         One axes; 3 gate boxes (gid ``"gate"``), 5 operation circles (gid ``"op"``).
     """
-    fig, (ax,) = _canvas([[(-0.9, 11.6, -0.9, 7.0)]])
+    fig, (ax,) = canvas([[(-0.9, 11.6, -0.9, 7.0)]])
     _frame(ax, 0.9, 9.9, 0.4, 6.3)
     top, bus, gate_y = 5.4, 1.3, 2.7
     xz, xr, xw, xn = 2.6, 4.2, 5.8, 7.6  # drawn z first: its line to the top stays clear
     # Hidden state line: z * h_{t-1} + (1 - z) * n.
-    _arrow(ax, [(-0.7, top), (xz - _R, top)], color=_ORANGE, lw=2.4)
-    _text(ax, (-0.7, top + 0.4), r"$\mathbf{h}_{t-1}$", ha="left")
+    arrow(ax, [(-0.7, top), (xz - _R, top)], color=ORANGE, lw=2.4)
+    text(ax, (-0.7, top + 0.4), r"$\mathbf{h}_{t-1}$", ha="left")
     _op(ax, (xz, top), "x")
-    _arrow(ax, [(xz + _R, top), (xn - _R, top)], color=_ORANGE, lw=2.4)
+    arrow(ax, [(xz + _R, top), (xn - _R, top)], color=ORANGE, lw=2.4)
     _op(ax, (xn, top), "+")
-    _arrow(ax, [(xn + _R, top), (11.4, top)], color=_ORANGE, lw=2.4)
-    _text(ax, (11.4, top + 0.4), r"$\mathbf{h}_t$", ha="right")
+    arrow(ax, [(xn + _R, top), (11.4, top)], color=ORANGE, lw=2.4)
+    text(ax, (11.4, top + 0.4), r"$\mathbf{h}_t$", ha="right")
     # h_{t-1} also goes down into the gates; x_t comes from below.
-    _dot(ax, (1.3, top), _ORANGE)
-    _arrow(ax, [(1.3, top), (1.3, bus), (xw, bus)], color=_ORANGE, head=False)
-    _arrow(ax, [(1.8, -0.7), (1.8, 0.75), (xn, 0.75)], color=_INK, head=False)
-    _text(ax, (1.95, -0.5), r"$\mathbf{x}_t$", ha="left")
+    dot(ax, (1.3, top), ORANGE)
+    arrow(ax, [(1.3, top), (1.3, bus), (xw, bus)], color=ORANGE, head=False)
+    arrow(ax, [(1.8, -0.7), (1.8, 0.75), (xn, 0.75)], color=INK, head=False)
+    text(ax, (1.95, -0.5), r"$\mathbf{x}_t$", ha="left")
     for x in (xz, xr):
-        _dot(ax, (x, bus), _ORANGE)
-        _dot(ax, (x, 0.75), _INK)
-        _arrow(ax, [(x, 0.75), (x, gate_y - _GATE_H / 2)], color=_INK)
+        dot(ax, (x, bus), ORANGE)
+        dot(ax, (x, 0.75), INK)
+        arrow(ax, [(x, 0.75), (x, gate_y - _GATE_H / 2)], color=INK)
     _gate(ax, (xz, gate_y), "$z$", r"$\sigma$")
     _gate(ax, (xr, gate_y), "$r$", r"$\sigma$")
     # Candidate: r scales h_{t-1} Wy_n + by_n (after the product), then x_t's term, tanh.
     wy = 1.85
-    _box(ax, (xw, wy), 0.9, 0.6, "$W$", face=_OP_FACE, edge=_INK, lw=1.3, gid="product")
-    _arrow(ax, [(xw, bus), (xw, wy - 0.3)], color=_ORANGE)
+    box(ax, (xw, wy), 0.9, 0.6, "$W$", face=_OP_FACE, edge=INK, lw=1.3, gid="product")
+    arrow(ax, [(xw, bus), (xw, wy - 0.3)], color=ORANGE)
     _op(ax, (xw, gate_y), "x")
-    _arrow(ax, [(xw, wy + 0.3), (xw, gate_y - _R)], color=_ORANGE)
-    _arrow(ax, [(xr, gate_y + _GATE_H / 2), (xr, 3.5), (xw, 3.5), (xw, gate_y + _R)], color=_BLUE)
+    arrow(ax, [(xw, wy + 0.3), (xw, gate_y - _R)], color=ORANGE)
+    arrow(ax, [(xr, gate_y + _GATE_H / 2), (xr, 3.5), (xw, 3.5), (xw, gate_y + _R)], color=BLUE)
     _gate(ax, (xn, gate_y), "$n$", "tanh", right=True)
-    _arrow(ax, [(xw + _R, gate_y), (xn - _GATE_W / 2, gate_y)], color=_ORANGE)
-    _dot(ax, (xn, 0.75), _INK)
-    _arrow(ax, [(xn, 0.75), (xn, gate_y - _GATE_H / 2)], color=_INK)
+    arrow(ax, [(xw + _R, gate_y), (xn - _GATE_W / 2, gate_y)], color=ORANGE)
+    dot(ax, (xn, 0.75), INK)
+    arrow(ax, [(xn, 0.75), (xn, gate_y - _GATE_H / 2)], color=INK)
     # Update: z keeps the old state, 1 - z lets the candidate in.
-    _arrow(ax, [(xz, gate_y + _GATE_H / 2), (xz, top - _R)], color=_BLUE)
-    _dot(ax, (xz, 4.1), _BLUE)
+    arrow(ax, [(xz, gate_y + _GATE_H / 2), (xz, top - _R)], color=BLUE)
+    dot(ax, (xz, 4.1), BLUE)
     _op(ax, (6.6, 4.5), "$1-$")
-    _arrow(
+    arrow(
         ax,
         [(xz, 4.1), (6.6 - 0.5, 4.1), (6.6 - 0.5, 4.5), (6.6 - _R, 4.5)],
-        color=_BLUE,
+        color=BLUE,
         radius=0.15,
     )
     _op(ax, (xn, 4.5), "x")
-    _arrow(ax, [(6.6 + _R, 4.5), (xn - _R, 4.5)], color=_BLUE)
-    _arrow(ax, [(xn, gate_y + _GATE_H / 2), (xn, 4.5 - _R)], color=_BLUE)
-    _arrow(ax, [(xn, 4.5 + _R), (xn, top - _R)], color=_BLUE)
+    arrow(ax, [(6.6 + _R, 4.5), (xn - _R, 4.5)], color=BLUE)
+    arrow(ax, [(xn, gate_y + _GATE_H / 2), (xn, 4.5 - _R)], color=BLUE)
+    arrow(ax, [(xn, 4.5 + _R), (xn, top - _R)], color=BLUE)
     return fig
