@@ -1,6 +1,6 @@
 """Arabic numerals to Chinese numerals: the translation task of the encoder-decoder.
 
-For the planned encoder-decoder chapter (编码器-解码器): the encoder reads the digits of a number
+For chapter 13 (编码器-解码器): the encoder reads the digits of a number
 from 0 to 9999, the decoder writes it in Chinese characters, e.g. ``305`` →
 ``三百零五``. A number with digits ``d3 d2 d1 d0`` is read as::
 
