@@ -4,11 +4,18 @@
   steps ago (chapter 9, truncated BPTT);
 * :mod:`~companion.data.adding` -- :func:`adding_problem`: add the two marked
   numbers of a long sequence (chapter 11, LSTM and GRU);
-* :mod:`~companion.data.numerals` -- 305 → 三百零五 and its vocabularies (for the planned
-  encoder-decoder chapter; import it by name).
+* :mod:`~companion.data.series` -- generated daily series (linear and nonlinear),
+  windows and a chronological split (chapter 12, forecasting);
+* :mod:`~companion.data.reber` -- the embedded Reber grammar: strings, a recogniser,
+  negatives, one-hot batches (chapter 12, sequence classification);
+* :mod:`~companion.data.characters` -- the frozen snapshot of Part I's prose
+  (``course_prose.txt``) and its character vocabulary (chapter 12, language model;
+  the model trained on it is ``char_lm.npz``, see :mod:`companion.models.char_lm`);
+* :mod:`~companion.data.numerals` -- 305 → 三百零五 and its vocabularies (chapter 13,
+  the encoder-decoder).
 
-The first two return float64 NumPy arrays, batch-major, and the same arrays for
-the same seed. This package does not import torch.
+Import the last four by name. The first two return float64 NumPy arrays,
+batch-major, and the same arrays for the same seed. This package does not import torch.
 """
 
 from companion.data.adding import MEAN_PREDICTOR_MSE, adding_problem

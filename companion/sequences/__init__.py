@@ -1,8 +1,8 @@
 """Variable-length sequences: padding, lengths, EOS, masked loss, greedy decoding.
 
 Taught in chapter 7 (变长输入序列: padding and lengths) and chapter 8
-(变长输出序列: EOS, masks and a masked loss); used again by the
-encoder-decoder chapter. One idea per module:
+(变长输出序列: EOS, masks and a masked loss); used again by chapters 12
+(sampling) and 13 (the encoder-decoder). One idea per module:
 
 * :mod:`~companion.sequences.padding` -- ``pad_sequences``, ``unpad``,
   ``length_mask``, ``mask_outputs`` (chapter 7);
@@ -10,7 +10,9 @@ encoder-decoder chapter. One idea per module:
 * :mod:`~companion.sequences.losses` -- ``masked_mean``,
   ``token_cross_entropy``, ``sequence_cross_entropy``;
 * :mod:`~companion.sequences.decoding` -- ``greedy_decode`` (chapter 8);
-* :mod:`~companion.sequences.beam` -- ``beam_search`` (the encoder-decoder chapter).
+* :mod:`~companion.sequences.beam` -- ``beam_search`` (chapter 13);
+* :mod:`~companion.sequences.sampling` -- ``softmax_with_temperature``,
+  ``sample_categorical`` by inverse CDF (chapter 12; import it by name).
 
 A mini-batch of sequences of different lengths is stored as one padded array
 ``X`` [batch, n_steps, ...] plus a vector ``lengths`` [batch]; position
