@@ -4,6 +4,7 @@ Usage (``make bench`` runs the first line)::
 
     python benchmarks/run.py --threads 2 --out benchmarks/results/cpu.json
     python benchmarks/run.py --quick          # shorter runs, targets only
+    python benchmarks/run.py --only training  # the encoder-decoder's training alone
 
 Targets, checked in one run for each shape ``(batch, n_steps, n_inputs, n_neurons)``:
 
@@ -18,7 +19,10 @@ Targets, checked in one run for each shape ``(batch, n_steps, n_inputs, n_neuron
   of the same batch (packing and unpadding included);
 * torch forward + backward <= 1.3 x ``nn.RNN``;
 * LSTM and GRU (chapter 11): torch forward + backward <= 1.5 x ``nn.LSTM`` /
-  ``nn.GRU``, NumPy forward <= 1.2 x the bare floor of the same cell.
+  ``nn.GRU``, NumPy forward <= 1.2 x the bare floor of the same cell;
+* training chapter 13's encoder-decoder (``Seq2Seq``, its sizes and batch size)
+  on the same fixed batches: ``rnn="companion"`` <= 1.5 x ``rnn="torch.nn"``
+  (``nn.GRU``, same weights); the ratio with ``attention="dot"`` is printed beside it.
 
 Beside each fast path the reference loop (``backend="reference"``) is timed too:
 what the fast path buys. Then, for the appendix: the pieces of one forward pass,
@@ -58,6 +62,8 @@ sys.path.insert(0, str(ROOT))
 
 from companion import numpy_rnn as nrnn  # noqa: E402
 from companion import torch_rnn as trnn  # noqa: E402
+from companion.data.numerals import numeral_dataset  # noqa: E402
+from companion.models.seq2seq import RNN_KINDS, Seq2Seq, numeral_batch, sequence_loss  # noqa: E402
 
 #: (batch, n_steps, n_inputs, n_neurons)
 SHAPES = [(64, 50, 32, 128), (256, 100, 128, 256)]
@@ -71,7 +77,13 @@ TARGETS = {
     "GRU torch fwd+bwd": 1.5,
     "LSTM numpy fwd": 1.2,
     "GRU numpy fwd": 1.2,
+    "seq2seq training": 1.5,
 }
+#: Chapter 13's model and batch size: (batch, longest target, n_embed, n_neurons).
+SEQ2SEQ_SHAPE = (128, 8, 32, 64)
+#: Training steps per timed call: the first 16 of the 63 batches of one epoch (about 20 s
+#: for this benchmark; all 63 would take about 40 s).
+SEQ2SEQ_BATCHES = 16
 PEAK_GEMM_N = 1536
 SETTINGS = {"rounds": 9, "min_run_time": 0.1, "threads": 2}
 
@@ -359,6 +371,55 @@ def bench_cell(kind: str, shape) -> tuple[list[dict], dict[str, float]]:
     return rows, ms
 
 
+def bench_training(shape) -> tuple[list[dict], dict[str, float]]:
+    """Training chapter 13's encoder-decoder: ``rnn="companion"`` (GRUCell, dynamic_rnn)
+    against ``rnn="torch.nn"`` (``nn.GRU`` with the same weights, the encoder packed).
+    One timed call: for each fixed batch, forward with teacher forcing, masked loss,
+    backward, Adam step (``fit``'s step, the batches built beforehand)."""
+    batch, _, n_embed, n_neurons = shape
+    numbers, _ = numeral_dataset(seed=0)
+    order = np.random.default_rng(0).permutation(len(numbers))  # fit's first epoch, seed 0
+    batches = [
+        numeral_batch(numbers[order[k * batch : (k + 1) * batch]]) for k in range(SEQ2SEQ_BATCHES)
+    ]
+    for attention in (None, "dot"):  # the same seed, the same weights: the same float64 loss
+        ours, theirs = (
+            Seq2Seq(n_embed, n_neurons, attention=attention, rnn=rnn, dtype=torch.float64, seed=0)
+            for rnn in RNN_KINDS
+        )
+        gap = abs(sequence_loss(ours, batches[0]).item() - sequence_loss(theirs, batches[0]).item())
+        if gap > 1e-12:
+            raise SystemExit(
+                f"Seq2Seq(attention={attention!r}): nn.GRU's loss differs by {gap:.1e}"
+            )
+
+    def epoch(attention: str | None, rnn: str) -> Callable[[], None]:
+        model = Seq2Seq(n_embed, n_neurons, attention=attention, rnn=rnn, seed=0)
+        optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+
+        def call() -> None:
+            for data in batches:
+                optimizer.zero_grad()
+                sequence_loss(model, data).backward()
+                optimizer.step()
+
+        return call
+
+    ms = measure(
+        {
+            f"{name}{suffix}": epoch(attention, rnn)
+            for suffix, attention in (("", None), (" dot", "dot"))
+            for name, rnn in zip(("companion", "nn.GRU"), RNN_KINDS, strict=True)
+        }
+    )
+    r = row("seq2seq training", shape, ms, "companion", "nn.GRU", None)
+    r["baseline"] = "nn.GRU training"
+    r["batches"] = SEQ2SEQ_BATCHES
+    r["dot_attention_ratio"] = ms["companion dot"] / ms["nn.GRU dot"]
+    print_row(r, f"{SEQ2SEQ_BATCHES} steps; attention='dot' {r['dot_attention_ratio']:.2f}")
+    return [r], ms
+
+
 # ----------------------------------------------------------------------------- for the appendix
 
 
@@ -513,6 +574,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="2 short rounds, targets only")
+    parser.add_argument("--only", choices=["training"], help="run this benchmark alone")
     args = parser.parse_args(argv)
     SETTINGS["threads"] = args.threads
     if args.quick:
@@ -530,14 +592,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'comparison':<20} {'shape':<20} {'ours ms':>8} {'baseline':<18} {'ms':>8} "
               f"{'ratio':>6}  target        {'reference':>9}")  # fmt: skip
         timings = {}
-        for shape in SHAPES:
+        for shape in SHAPES if args.only is None else []:
             rows, timings[shape] = bench_rnn(shape)
             result["rows"] += rows
-        for kind in ("LSTM", "GRU"):
+        for kind in ("LSTM", "GRU") if args.only is None else []:
             rows, timings[kind] = bench_cell(kind, CELL_SHAPE)
             result["rows"] += rows
+        rows, timings["training"] = bench_training(SEQ2SEQ_SHAPE)
+        result["rows"] += rows
         result["timings_ms"] = {str(key): ms for key, ms in timings.items()}
-        if not args.quick:
+        if not args.quick and args.only is None:
             gflops = bench_peak_gemm()
             result["peak_gemm"] = {"size": PEAK_GEMM_N, "gflops": gflops}
             peak = max(gflops.values())

@@ -37,6 +37,7 @@ def keep_torch_threads():
 COMPARISONS = {
     "numpy fwd", "numpy fwd ragged", "torch fwd ragged", "torch fwd+bwd",
     "LSTM torch fwd+bwd", "LSTM numpy fwd", "GRU torch fwd+bwd", "GRU numpy fwd",
+    "seq2seq training",
 }  # fmt: skip
 
 
@@ -46,6 +47,8 @@ def test_runner_writes_every_section(tmp_path, monkeypatch):
     monkeypatch.setattr(run, "SHAPES", [(4, 3, 2, 5), (6, 4, 3, 8)])
     monkeypatch.setattr(run, "CELL_SHAPE", (4, 3, 2, 5))
     monkeypatch.setattr(run, "PEAK_GEMM_N", 32)
+    monkeypatch.setattr(run, "SEQ2SEQ_SHAPE", (8, 8, 4, 6))
+    monkeypatch.setattr(run, "SEQ2SEQ_BATCHES", 2)
     monkeypatch.setitem(run.SETTINGS, "rounds", 1)
     monkeypatch.setitem(run.SETTINGS, "min_run_time", 0.001)
     monkeypatch.setattr(run.time, "sleep", lambda s: None)
@@ -58,7 +61,9 @@ def test_runner_writes_every_section(tmp_path, monkeypatch):
         assert r["met"] == (r["ratio"] <= r["target"])
     assert result["all_targets_met"] == all(r["met"] for r in result["rows"])
     assert set(result["breakdown"]) == set(result["step_cost"]) == {"(4, 3, 2, 5)", "(6, 4, 3, 8)"}
-    assert set(result["timings_ms"]) == {"(4, 3, 2, 5)", "(6, 4, 3, 8)", "LSTM", "GRU"}
+    assert set(result["timings_ms"]) == {
+        "(4, 3, 2, 5)", "(6, 4, 3, 8)", "LSTM", "GRU", "training"
+    }  # fmt: skip
     assert result["machine"]["threads"] == 1
     assert not list(tmp_path.glob("*.tmp.json"))  # written atomically
 
