@@ -9,13 +9,10 @@ shift, :func:`companion.models.attention.numpy_attention`'s weights and
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
 
 from companion.data.numerals import to_chinese
-from companion.exercises.feedback import CheckResult, Exercise, Mistake, _Checkable
+from companion.exercises.feedback import Exercise, Mistake, TextExercise
 
 __all__ = ["check_masked_softmax", "check_shift_right", "check_to_chinese_wan"]
 
@@ -159,34 +156,7 @@ WAN_MISTAKES = Mistake.table(
 )
 
 
-@dataclass(frozen=True)
-class _TextExercise(_Checkable):
-    """An exercise whose answer is a string per number, compared exactly."""
-
-    title: str
-    doc: str
-    reference: Callable[[int], str]
-    numbers: list[int]
-    mistakes: list[Mistake]
-
-    def check(self, fn: Callable[[int], str]) -> CheckResult:
-        for k, n in enumerate(self.numbers, start=1):
-            want = self.reference(n)
-            try:
-                got = fn(n)
-            except Exception as exc:  # the reader's code: report, never crash the notebook
-                return CheckResult(
-                    self.title, False, [f"第 {k} 个测试用例（n = {n}）运行出错：{exc!r}"]
-                )
-            if got == want:
-                continue
-            hint = next((m.text for m in self.mistakes if m.compute(n) == got), None)
-            shown = f"n = {n} 应写成 {want}，得到 {got!r}"
-            return CheckResult(self.title, False, [f"第 {k} 个测试用例：{shown}。{hint or ''}"])
-        return CheckResult(self.title, True, [f"全部 {len(self.numbers)} 个测试用例一致。"])
-
-
-TO_CHINESE_WAN = _TextExercise(
+TO_CHINESE_WAN = TextExercise(
     "把转换器扩展到万",
     doc="""``n`` in [0, 99999999] in Chinese numerals: ``high · 万 + low``, ``high, low =
     divmod(n, 10000)``, each part written like ``to_chinese``; 零 before a non-zero low

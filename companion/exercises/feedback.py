@@ -1,4 +1,4 @@
-"""The engine of the exercise checkers (chapters 1-8): an exercise is data, one loop runs it.
+"""The engine of the exercise checkers (every chapter): an exercise is data, one loop runs it.
 
 An :class:`Exercise` is a title, the reference answer, the cases to try, the
 typical mistakes with their Chinese hints, and the names of the outputs and of
@@ -17,7 +17,8 @@ their axes. Checking a reader's function ``fn`` is the same loop for all of them
 in place cannot spoil the reference or the later cases (a wrong answer that did
 so is told). With ``backend="torch"`` the copies are float64 tensors and torch
 cells. A number predicted by a formula (graph nodes, bytes kept for backward) is
-a :class:`Formula`, checked against a measurement.
+a :class:`Formula`, checked against a measurement; an answer that is a
+string per number (a numeral) is a :class:`TextExercise`.
 """
 
 from __future__ import annotations
@@ -349,3 +350,32 @@ class Formula(_Checkable):
             f"：实测 {want} {self.unit}，你的公式给出 {value:g} {self.unit}"
             f"（差 {value - want:+g}）。"
         )
+
+
+@dataclass(frozen=True)
+class TextExercise(_Checkable):
+    """An exercise whose answer is a string for each number (a numeral, a word),
+    compared exactly: ``fn(n) == reference(n)`` for every ``n`` in ``numbers``;
+    ``mistakes`` are tried on the first number that differs."""
+
+    title: str
+    doc: str
+    reference: Callable[[int], str]
+    numbers: list[int]
+    mistakes: list[Mistake]
+
+    def check(self, fn: Callable[[int], str]) -> CheckResult:
+        for k, n in enumerate(self.numbers, start=1):
+            want = self.reference(n)
+            try:
+                got = fn(n)
+            except Exception as exc:  # the reader's code: report, never crash the notebook
+                return CheckResult(
+                    self.title, False, [f"第 {k} 个测试用例（n = {n}）运行出错：{exc!r}"]
+                )
+            if got == want:
+                continue
+            hint = next((m.text for m in self.mistakes if m.compute(n) == got), None)
+            shown = f"n = {n} 应写成 {want}，得到 {got!r}"
+            return CheckResult(self.title, False, [f"第 {k} 个测试用例：{shown}。{hint or ''}"])
+        return CheckResult(self.title, True, [f"全部 {len(self.numbers)} 个测试用例一致。"])
