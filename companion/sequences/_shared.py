@@ -78,3 +78,17 @@ def zero_where_not(mask: Any, values: Any) -> Any:
 def check_lengths(lengths: Any, batch: int, n_steps: int, name: str = "lengths") -> np.ndarray:
     """Validate a length vector (int [batch], each in [0, n_steps]); return it as int64 NumPy."""
     return v.check_sequence_length(host(lengths), v.dtype_kind(lengths), batch, n_steps, name)
+
+
+def start_tokens(start_token: Any, batch: int) -> np.ndarray:
+    """The first input of a decoder, one token per row: int64 [batch] on the host
+    (an int is repeated); checked for an integer kind, the shape and ``>= 0``."""
+    start = host(start_token)
+    if start.dtype.kind not in "iu":
+        raise TypeError(f"start_token must be an int or an int array [batch]; got {start.dtype}")
+    if start.ndim == 0:
+        start = np.full(batch, int(start), dtype=np.int64)
+    v.check_rank_and_sizes("start_token", start.shape, ("batch",), (batch,))
+    if (start < 0).any():
+        raise ValueError(f"start_token must be >= 0; got {start.tolist()}")
+    return start

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from companion import validation as v
-from companion.sequences._shared import host, torch_if_tensor
+from companion.sequences._shared import host, start_tokens, torch_if_tensor
 
 __all__ = ["BeamSearchResult", "beam_search"]
 
@@ -172,14 +172,7 @@ def beam_search(
     batch = v.shape_of(leaves[0])[0]
     _check_state("start_state", start_state, start_state, batch)
     torch = torch_if_tensor(leaves[0])
-    start = host(start_token)
-    if start.dtype.kind not in "iu":
-        raise TypeError(f"start_token must be an int or an int array [batch]; got {start.dtype}")
-    if start.ndim == 0:
-        start = np.full(batch, int(start), dtype=np.int64)
-    v.check_rank_and_sizes("start_token", start.shape, ("batch",), (batch,))
-    if (start < 0).any():
-        raise ValueError(f"start_token must be >= 0; got {start.tolist()}")
+    start = start_tokens(start_token, batch)
 
     # The live hypotheses of all sources, one row each, grouped by source.
     source = np.arange(batch)  # [k] which source each row belongs to

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from companion import validation as v
-from companion.sequences._shared import host, torch_if_tensor
+from companion.sequences._shared import host, start_tokens, torch_if_tensor
 
 __all__ = ["greedy_decode"]
 
@@ -120,14 +120,7 @@ def greedy_decode(
         )
     batch = int(leaf.shape[0])
     torch = torch_if_tensor(leaf)
-    start = host(start_token)
-    if start.dtype.kind not in "iu":
-        raise TypeError(f"start_token must be an int or an int array [batch]; got {start.dtype}")
-    if start.ndim == 0:
-        start = np.full(batch, int(start), dtype=np.int64)
-    v.check_rank_and_sizes("start_token", start.shape, ("batch",), (batch,))
-    if (start < 0).any():
-        raise ValueError(f"start_token must be >= 0; got {start.tolist()}")
+    start = start_tokens(start_token, batch)
 
     tokens = np.full((batch, max_steps), pad_id, dtype=np.int64)
     lengths = np.full(batch, max_steps, dtype=np.int64)
